@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Count IOTLB invalidations per NVMe I/O command from a QEMU trace log.
+
+The runner starts QEMU with -msg timestamp=on and the trace events in
+TRACE_EVENTS, so every line reads "<pid>@<epoch>.<usec>:<event> ...".  An
+invalidation is one IOTLB invalidation descriptor (VT-d) or command (AMD-Vi);
+queue waits and context-cache flushes are not counted.  An I/O is one command
+on an NVMe I/O submission queue (pci_nvme_io_cmd, any controller).
+
+Usage: iotlb.py TRACE_LOG [--from EPOCH --to EPOCH]
+"""
+
+import argparse
+import re
+import sys
+
+INVAL_EVENTS = ("vtd_inv_desc_iotlb_global", "vtd_inv_desc_iotlb_domain",
+                "vtd_inv_desc_iotlb_pages", "vtd_inv_desc_iotlb_pasid",
+                "vtd_inv_desc_iotlb_pasid_pages",
+                "amdvi_pages_inval", "amdvi_all_inval", "amdvi_iotlb_inval")
+IO_EVENT = "pci_nvme_io_cmd"
+TRACE_EVENTS = INVAL_EVENTS + (IO_EVENT,)
+LINE = re.compile(r"^\d+@(\d+\.\d+):(\w+)")
+
+
+def load(path):
+    """[(time, is_inval)] for every counted event in the trace log."""
+    events = []
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = LINE.match(line)
+            if not m:
+                continue
+            ev = m.group(2)
+            if ev == IO_EVENT:
+                events.append((float(m.group(1)), False))
+            elif ev in INVAL_EVENTS:
+                events.append((float(m.group(1)), True))
+    return events
+
+
+def count(events, t0=None, t1=None):
+    inval = io = 0
+    for t, is_inval in events:
+        if (t0 is not None and t < t0) or (t1 is not None and t > t1):
+            continue
+        if is_inval:
+            inval += 1
+        else:
+            io += 1
+    return {"inval": inval, "io": io, "per_io": inval / io if io else 0.0}
+
+
+def counter(path):
+    """A function (t0, t1) -> counts, for verdict.analyse()."""
+    events = load(path)
+    return lambda t0, t1: count(events, t0, t1)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("trace")
+    ap.add_argument("--from", dest="t0", type=float)
+    ap.add_argument("--to", dest="t1", type=float)
+    args = ap.parse_args()
+    r = count(load(args.trace), args.t0, args.t1)
+    print(f"{r['inval']} invalidations, {r['io']} NVMe I/O commands, "
+          f"{r['per_io']:.3f} invalidations per I/O")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Boot a stock Debian kernel in QEMU (q35, TCG) and run guest tests.
+
+The guest gets a named IOMMU mode, NVMe controllers on sparse raw images and
+optionally QEMU's edu DMA device; its /init runs the named tests and powers
+off.  The serial console is captured to OUT/console.log (each line also
+time-stamped on the host for the IOTLB windows), QEMU's IOTLB and NVMe trace
+goes to OUT/trace.log, a wall-clock timeout is enforced, and the verdict
+(scripts/verdict.py) goes to OUT/result.json.  A boot that oopses before user
+space (a known TCG flake) is retried, at most --retries times; nothing later
+is ever retried.
+
+Usage: run-vm.py --kernel KEY --mode MODE --tests a,b,c --out DIR
+                 [--nvme SPEC]... [--edu] [--timeout S] [--smp N] [--mem MiB]
+
+NVMe SPEC (comma separated, all optional): size=1G, ns=N (namespaces),
+  mdts=N, lbs=512|4096, blkdebug=read|write|rw[@SECTOR], once
+  Controllers get serials ctrl0, ctrl1, ... in order and PCI slots 0x10+i.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import iotlb  # noqa: E402
+import verdict  # noqa: E402
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# mode -> (QEMU IOMMU device, kernel command line)
+MODES = {
+    "intel-strict-cm": (["-device", "intel-iommu,caching-mode=on"],
+                        "intel_iommu=on iommu.strict=1"),
+    "intel-strict": (["-device", "intel-iommu"], "intel_iommu=on iommu.strict=1"),
+    "intel-lazy": (["-device", "intel-iommu"], "intel_iommu=on iommu.strict=0"),
+    "amd": (["-device", "amd-iommu"], "iommu.strict=1"),
+    "pt": (["-device", "intel-iommu"], "intel_iommu=on iommu=pt"),
+    "none": ([], ""),
+}
+BASE_CMDLINE = ("console=ttyS0,115200 panic=-1 loglevel=5 printk.devkmsg=on "
+                "mitigations=off nowatchdog")
+
+
+def parse_nvme(spec, index, outdir):
+    opts = {"size": "1G", "ns": "1", "mdts": None, "lbs": None,
+            "blkdebug": None, "once": False}
+    for item in filter(None, spec.split(",")):
+        k, _, v = item.partition("=")
+        if k not in opts:
+            raise SystemExit(f"run-vm: unknown NVMe option '{k}' in '{spec}'")
+        opts[k] = v if v else True
+    serial = f"ctrl{index}"
+    args = []
+    ctrl = f"nvme,id=nvme{index},serial={serial},addr={0x10 + index:#x}"
+    if opts["mdts"]:
+        ctrl += f",mdts={int(opts['mdts'])}"
+    args += ["-device", ctrl]
+    for ns in range(1, int(opts["ns"]) + 1):
+        img = os.path.join(outdir, f"{serial}n{ns}.img")
+        with open(img, "wb") as f:
+            f.truncate(_size(opts["size"]))
+        drive = f"file={img}"
+        if opts["blkdebug"]:
+            conf = os.path.join(outdir, f"{serial}n{ns}.blkdebug")
+            _blkdebug_conf(conf, opts["blkdebug"], opts["once"])
+            drive = f"file=blkdebug:{conf}:{img}"
+        did = f"d{index}n{ns}"
+        args += ["-drive", f"{drive},if=none,id={did},format=raw,cache=unsafe"]
+        nsdev = f"nvme-ns,drive={did},bus=nvme{index},nsid={ns}"
+        if opts["lbs"]:
+            nsdev += f",logical_block_size={opts['lbs']},physical_block_size={opts['lbs']}"
+        args += ["-device", nsdev]
+    return args
+
+
+def _size(s):
+    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    return int(s[:-1]) * mult[s[-1].upper()] if s[-1].upper() in mult else int(s)
+
+
+def _blkdebug_conf(path, what, once):
+    spec, _, sector = what.partition("@")
+    events = {"read": ["read_aio"], "write": ["write_aio"],
+              "rw": ["read_aio", "write_aio"]}[spec]
+    with open(path, "w") as f:
+        for ev in events:
+            f.write(f'[inject-error]\nevent = "{ev}"\nerrno = "5"\n')
+            if sector:
+                f.write(f'sector = "{sector}"\n')
+            if once:
+                f.write('once = "on"\n')
+            f.write("\n")
+
+
+def qemu_command(args, outdir, trace):
+    kdir = os.path.join(args.build, "kernels", args.kernel)
+    dev, kcmd = MODES[args.mode]
+    cmdline = " ".join(filter(None, [
+        BASE_CMDLINE, kcmd, f"dis.mode={args.mode}", f"dis.tests={args.tests}",
+        f"dis.test_timeout={args.test_timeout}", args.append]))
+    cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", args.accel,
+           "-cpu", "max", "-m", str(args.mem), "-smp", str(args.smp),
+           "-nographic", "-no-reboot", "-nic", "none",
+           "-kernel", os.path.join(kdir, "vmlinuz"),
+           "-initrd", os.path.join(args.build, "initramfs", args.kernel + ".cpio"),
+           "-append", cmdline]
+    # The IOMMU must precede the devices it translates.
+    cmd += dev
+    if trace:
+        evfile = os.path.join(outdir, "trace-events")
+        with open(evfile, "w") as f:
+            f.write("\n".join(iotlb.TRACE_EVENTS) + "\n")
+        cmd += ["-msg", "timestamp=on", "-trace", f"events={evfile}",
+                "-D", os.path.join(outdir, "trace.log")]
+    for i, spec in enumerate(args.nvme):
+        cmd += parse_nvme(spec, i, outdir)
+    if args.edu:
+        cmd += ["-device", "edu,addr=0x1f"]
+    return cmd
+
+
+def boot(cmd, logpath, timeout, verbose):
+    """Run QEMU; return ([(host_time, line)], timed_out)."""
+    lines = []
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+
+    def reader():
+        with open(logpath, "w") as log:
+            for raw in proc.stdout:
+                line = raw.decode("utf-8", "replace")
+                lines.append((time.time(), line))
+                log.write(line)
+                log.flush()
+                if verbose:
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+    timed_out = False
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        proc.kill()
+        proc.wait()
+    th.join(timeout=10)
+    return lines, timed_out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__.split("\n\n", 1)[1])
+    ap.add_argument("--build", default=os.path.join(TOP, "build"))
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--mode", required=True, choices=sorted(MODES))
+    ap.add_argument("--tests", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--nvme", action="append", default=[],
+                    help="add an NVMe controller (repeatable)")
+    ap.add_argument("--edu", action="store_true", help="add QEMU's edu DMA device")
+    ap.add_argument("--timeout", type=int, default=300,
+                    help="wall-clock limit per boot, seconds")
+    ap.add_argument("--test-timeout", type=int, default=240)
+    ap.add_argument("--smp", type=int, default=2)
+    ap.add_argument("--mem", type=int, default=1024)
+    ap.add_argument("--accel", default="tcg")
+    ap.add_argument("--append", default="", help="extra kernel command line")
+    ap.add_argument("--no-trace", dest="trace", action="store_false")
+    ap.add_argument("--retries", type=int, default=2)
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args()
+
+    with open(os.path.join(args.build, "kernels.lock")) as f:
+        lock = json.load(f)[args.kernel]
+    out = os.path.abspath(args.out)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    planned = [t for t in args.tests.split(",") if t]
+    trace = args.trace and args.mode != "none"
+    started = time.time()
+    retries = []
+    while True:
+        for f in os.listdir(out):
+            if f.endswith(".img") or f == "trace.log":
+                os.unlink(os.path.join(out, f))
+        cmd = qemu_command(args, out, trace)
+        with open(os.path.join(out, "qemu-cmdline"), "w") as f:
+            f.write(" ".join(cmd) + "\n")
+        lines, timed_out = boot(cmd, os.path.join(out, "console.log"),
+                                args.timeout, args.verbose)
+        counter = None
+        tpath = os.path.join(out, "trace.log")
+        if trace and os.path.exists(tpath):
+            counter = iotlb.counter(tpath)
+        res = verdict.analyse(lines, planned, timed_out, args.timeout, counter)
+        if res["retry"] and len(retries) < args.retries:
+            n = len(retries) + 1
+            os.replace(os.path.join(out, "console.log"),
+                       os.path.join(out, f"console.retry{n}.log"))
+            retries.append(res["retry_reason"])
+            print(f"run-vm: {args.kernel} {args.mode}: early-boot flake, retrying "
+                  f"({n}/{args.retries}): {res['retry_reason']}", file=sys.stderr)
+            continue
+        break
+    for f in os.listdir(out):
+        if f.endswith(".img"):
+            os.unlink(os.path.join(out, f))
+    res.update({"kernel": args.kernel, "version": lock["version"], "abi": lock["abi"],
+                "mode": args.mode, "retries": retries,
+                "wall": round(time.time() - started, 1), "out": out})
+    with open(os.path.join(out, "result.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    failed = [t for t in res["tests"] if t["status"] == "FAIL"]
+    for t in res["tests"]:
+        extra = "; ".join(t["reasons"]) or t.get("note", "")
+        print(f"{t['status']:4} {args.kernel} {args.mode} {t['name']} {t['secs']}s"
+              + (f"  ({extra})" if extra else ""))
+    for label, r in res["iotlb"].items():
+        print(f"iotlb {args.kernel} {args.mode} {label}: {r['inval']} invalidations / "
+              f"{r['io']} I/O = {r['per_io']:.3f} per I/O")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Decide what a guest run's console log says about each test.
+
+The guest's /init reports tests with @@ lines (tests/guest/lib.sh):
+
+  @@GUEST-START <key> <release>   user space started; none of our modules yet
+  @@BEGIN <test>                  a test starts
+  @@EXPECT <regex>                this test will make the kernel print such a line
+  @@IOTLB-BEGIN/END <label>       window for counting IOTLB invalidations
+  @@IOTLB-CHECK <label> per_io <op> <value>
+  @@END <test> ok|FAIL|SKIP <secs> [reason]
+  @@DONE                          all tests ran; the guest powers off next
+
+A test passes only if it said ok AND the console has no kernel BUG, WARNING,
+Oops, general protection fault, lockup, hung task, IOMMU fault or call trace
+(or fio verify failure) in its span, other than lines it declared with
+@@EXPECT, AND every line it expected appeared, AND its IOTLB checks hold.
+Bad lines outside any test fail the pseudo-test "boot" (before the first test)
+or the test just finished (kernel messages can lag the @@END line).  A guest
+that did not power off in time, or stopped before @@DONE, fails "poweroff" and
+every test it did not finish.  An oops before @@GUEST-START is a known TCG
+flake of early boot: the run asks to be retried (the runner decides how often).
+
+Usage as a command: verdict.py CONSOLE_LOG [--tests a,b,c] [--timed-out]
+"""
+
+import argparse
+import json
+import re
+import sys
+
+KTIME = re.compile(r"\[\s*\d+\.\d+\]\s?")
+# Patterns on kernel lines (after the printk timestamp).
+KERNEL_BAD = [
+    (re.compile(r"\bBUG\b"), "kernel BUG"),
+    (re.compile(r"WARNING:"), "kernel WARNING"),
+    (re.compile(r"\bOops\b"), "kernel Oops"),
+    (re.compile(r"general protection"), "general protection fault"),
+    (re.compile(r"soft lockup|hard LOCKUP"), "lockup"),
+    (re.compile(r"hung task|blocked for more than \d+ seconds"), "hung task"),
+    (re.compile(r"detected stalls?\b|self-detected stall"), "RCU stall"),
+    (re.compile(r"DMAR:.*[Ff]ault"), "DMAR fault"),
+    (re.compile(r"AMD-Vi:.*Event"), "AMD-Vi event"),
+    (re.compile(r"Call Trace"), "call trace"),
+    (re.compile(r"Kernel panic"), "kernel panic"),
+]
+# Patterns on any line: fio's own verify failure reports.
+ANY_BAD = [
+    (re.compile(r"verify: bad (magic|header)|verify failed|fio: .*verify"),
+     "fio verify failure"),
+]
+# Which bad lines before user space count as the early-boot TCG flake.
+EARLY_FLAKE = {"kernel Oops", "kernel BUG", "general protection fault",
+               "kernel panic", "call trace"}
+
+
+def classify(line):
+    """Return a description if the line is bad, else None."""
+    m = KTIME.search(line)
+    if m:
+        text = line[m.end():]
+        for rx, what in KERNEL_BAD:
+            if rx.search(text):
+                return what
+    for rx, what in ANY_BAD:
+        if rx.search(line):
+            return what
+    return None
+
+
+class Test:
+    def __init__(self, name):
+        self.name = name
+        self.status = None      # ok, FAIL, SKIP; None if it never ended
+        self.secs = 0.0
+        self.reasons = []
+        self.expects = []       # [regex, seen]
+        self.note = ""          # why it skipped
+        self.began = False
+
+    def fail(self, why):
+        if why not in self.reasons:
+            self.reasons.append(why)
+
+    def result(self):
+        status = "FAIL" if self.reasons or not self.status else self.status
+        return {"name": self.name, "status": status, "secs": self.secs,
+                "reasons": self.reasons, "note": self.note}
+
+
+def _op(op, a, b):
+    return {"lt": a < b, "le": a <= b, "eq": a == b, "ge": a >= b,
+            "gt": a > b}[op]
+
+
+def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None):
+    """Judge one boot.
+
+    lines: console lines, each a str or a (host_time, str) pair.
+    planned: the tests the guest was asked to run, in order.
+    iotlb: a function(label_begin_time, label_end_time) -> dict with
+           "inval", "io", "per_io", or None when no trace was taken.
+    """
+    tests = {}
+    order = []
+    boot = Test("boot")
+    poweroff = Test("poweroff")
+    cur = None          # test in progress
+    last = None         # test whose expectations are active / last ended
+    started = done = False
+    early_flake = None
+    windows = {}        # label -> [t_begin, t_end]
+    checks = []         # (test, label, op, value)
+
+    def get(name):
+        if name not in tests:
+            tests[name] = Test(name)
+            order.append(name)
+        return tests[name]
+
+    for item in lines:
+        t, line = item if isinstance(item, tuple) else (None, item)
+        line = line.rstrip("\r\n")
+        pos = line.find("@@")
+        if pos >= 0 and not KTIME.match(line):
+            words = line[pos + 2:].split()
+            kw = words[0] if words else ""
+            if kw == "GUEST-START":
+                started = True
+                continue
+            if kw == "BEGIN" and len(words) > 1:
+                cur = get(words[1])
+                cur.began = True
+                last = cur
+                continue
+            if kw == "EXPECT" and last is not None:
+                regex = line[pos + 2:].split(None, 1)[1] if len(words) > 1 else ""
+                last.expects.append([re.compile(regex), False])
+                continue
+            if kw == "END" and len(words) >= 4:
+                tt = get(words[1])
+                tt.status = words[2]
+                try:
+                    tt.secs = float(words[3])
+                except ValueError:
+                    pass
+                why = " ".join(words[4:])
+                if tt.status == "SKIP":
+                    tt.note = why
+                elif tt.status != "ok":
+                    tt.fail(why or "the test reported " + tt.status)
+                cur = None
+                continue
+            if kw in ("IOTLB-BEGIN", "IOTLB-END") and len(words) > 1:
+                w = windows.setdefault(words[1], [None, None])
+                w[0 if kw == "IOTLB-BEGIN" else 1] = t
+                continue
+            if kw == "IOTLB-CHECK" and len(words) >= 5 and last is not None:
+                checks.append((last, words[1], words[3], float(words[4])))
+                continue
+            if kw == "DONE":
+                done = True
+                last = None
+                continue
+        what = classify(line)
+        if not what:
+            continue
+        owner = cur or last
+        if owner is not None:
+            hit = [e for e in owner.expects if e[0].search(line)]
+            if hit:
+                for e in hit:
+                    e[1] = True
+                continue
+        desc = f"console: {what}: {line.strip()[:160]}"
+        if not started:
+            boot.fail(desc)
+            if what in EARLY_FLAKE and early_flake is None:
+                early_flake = desc
+        elif owner is not None:
+            owner.fail(desc)
+        else:
+            boot.fail(desc)
+
+    for name in order:
+        for regex, seen in tests[name].expects:
+            if not seen:
+                tests[name].fail(f"expected console line /{regex.pattern}/ never appeared")
+    iotlb_report = {}
+    for tt, label, op, value in checks:
+        w = windows.get(label)
+        if iotlb is None:
+            tt.fail(f"iotlb {label}: no QEMU trace for this run")
+            continue
+        if not w or None in w:
+            tt.fail(f"iotlb {label}: window not closed")
+            continue
+        r = iotlb(w[0], w[1])
+        iotlb_report[label] = r
+        if r["io"] == 0:
+            tt.fail(f"iotlb {label}: no NVMe I/O in the window")
+        elif not _op(op, r["per_io"], value):
+            tt.fail(f"iotlb {label}: {r['per_io']:.3f} invalidations per I/O, "
+                    f"wanted {op} {value}")
+    for label, w in windows.items():
+        if label not in iotlb_report and iotlb is not None and None not in w:
+            iotlb_report[label] = iotlb(w[0], w[1])
+
+    if timed_out:
+        poweroff.fail(f"guest did not power off within {timeout or '?'} s")
+    elif not done:
+        poweroff.fail("guest stopped before reporting @@DONE")
+    for name in planned:
+        tt = get(name)
+        if tt.status is None:
+            if tt.began:
+                tt.fail("did not finish: " + (poweroff.reasons or ["?"])[0])
+            else:
+                tt.fail("not run: the guest stopped before it")
+    if not started:
+        boot.fail("the guest never reached user space")
+
+    results = [boot.result()] if boot.reasons else []
+    results += [tests[n].result() for n in order]
+    if poweroff.reasons:
+        results.append(poweroff.result())
+    return {"tests": results, "retry": early_flake is not None,
+            "retry_reason": early_flake, "iotlb": iotlb_report}
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Judge a guest console log.")
+    ap.add_argument("log")
+    ap.add_argument("--tests", default="")
+    ap.add_argument("--timed-out", action="store_true")
+    args = ap.parse_args()
+    with open(args.log, errors="replace") as f:
+        res = analyse(f.readlines(), [t for t in args.tests.split(",") if t],
+                      timed_out=args.timed_out)
+    json.dump(res, sys.stdout, indent=1)
+    print()
+    sys.exit(0 if all(t["status"] != "FAIL" for t in res["tests"]) else 1)
+
+
+if __name__ == "__main__":
+    main()
