@@ -98,6 +98,9 @@ def copy_file(src, root, dst=None):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(TOP, "build"))
+    ap.add_argument("--obj", help="module build tree (default BUILD/obj/KEY, "
+                    "as scripts/kbuild.sh uses it)")
+    ap.add_argument("--out", help="output cpio (default BUILD/initramfs/KEY.cpio)")
     ap.add_argument("key")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
@@ -108,8 +111,9 @@ def main():
     abi = lock[args.key]["abi"]
     kdir = os.path.join(build, "kernels", args.key)
     moddir = os.path.realpath(os.path.join(kdir, "modules"))
-    root = os.path.join(build, "initramfs", args.key + ".root")
-    out = os.path.join(build, "initramfs", args.key + ".cpio")
+    out = os.path.abspath(args.out or os.path.join(build, "initramfs", args.key + ".cpio"))
+    root = out[:-len(".cpio")] + ".root" if out.endswith(".cpio") else out + ".root"
+    os.makedirs(os.path.dirname(out), exist_ok=True)
 
     shutil.rmtree(root, ignore_errors=True)
     for d in ("bin", "sbin", "etc", "proc", "sys", "dev", "tmp", "run", "mnt",
@@ -146,7 +150,8 @@ def main():
         if os.path.exists(os.path.join(moddir, f)):
             shutil.copy2(os.path.join(moddir, f), dst_moddir)
     ours = []
-    objtree = os.path.join(build, "obj", args.key, "tree")
+    objtree = os.path.join(os.path.abspath(args.obj) if args.obj else
+                           os.path.join(build, "obj", args.key), "tree")
     for dirpath, _, files in os.walk(objtree):
         ours += [os.path.join(dirpath, f) for f in files if f.endswith(".ko")]
     if not ours:

@@ -109,7 +109,8 @@ def qemu_command(args, outdir, trace):
            "-cpu", "max", "-m", str(args.mem), "-smp", str(args.smp),
            "-nographic", "-no-reboot", "-nic", "none",
            "-kernel", os.path.join(kdir, "vmlinuz"),
-           "-initrd", os.path.join(args.build, "initramfs", args.kernel + ".cpio"),
+           "-initrd", args.initrd or os.path.join(args.build, "initramfs",
+                                                  args.kernel + ".cpio"),
            "-append", cmdline]
     # The IOMMU must precede the devices it translates.
     cmd += dev
@@ -174,6 +175,7 @@ def main():
     ap.add_argument("--smp", type=int, default=2)
     ap.add_argument("--mem", type=int, default=1024)
     ap.add_argument("--accel", default="tcg")
+    ap.add_argument("--initrd", help="guest image (default BUILD/initramfs/KERNEL.cpio)")
     ap.add_argument("--append", default="", help="extra kernel command line")
     ap.add_argument("--no-trace", dest="trace", action="store_false")
     ap.add_argument("--retries", type=int, default=2)
