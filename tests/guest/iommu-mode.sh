@@ -4,7 +4,19 @@
 mode=$(cmdline_arg dis.mode) || fail "no dis.mode on the kernel command line"
 case $mode in
 intel-strict | intel-strict-cm | amd) want=DMA ;;
-intel-lazy) want=DMA-FQ ;;
+intel-lazy)
+	# The DMA-FQ domain type exists from 5.15 on; before, a lazy domain
+	# reads "DMA" and only the IOTLB count (stock-iotlb) tells it apart.
+	rel=$(uname -r)
+	maj=${rel%%.*}
+	min=${rel#*.}
+	min=${min%%[.-]*}
+	if [ "$maj" -lt 5 ] || { [ "$maj" -eq 5 ] && [ "$min" -lt 15 ]; }; then
+		want=DMA
+	else
+		want=DMA-FQ
+	fi
+	;;
 pt) want=identity ;;
 none) want=none ;;
 *) fail "unknown mode $mode" ;;

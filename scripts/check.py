@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""`make check`: build for every target kernel, boot the guest matrix, judge.
+
+Steps: the host-side tests (verdict logic on canned logs), then per kernel:
+fetch (cached), build the modules with W=1, build the guest image; then every
+boot of tests/matrix.ini for every kernel x IOMMU mode it applies to.  Prints
+one line per test (ok/FAIL/SKIP, kernel, mode, test, seconds) as results come
+in and, last, "N passed, N failed" (", N skipped" if any).  Exit status 1 on
+any failure.  Logs of every run stay under build/check/<time>/; the runs that
+failed are listed at the end.
+
+Usage: check.py [--kernels "6.1 7"] [--modes "intel-strict"] [--boots stock]
+                [--jobs N]
+"""
+
+import argparse
+import configparser
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import unittest
+from concurrent.futures import ThreadPoolExecutor
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPTS = os.path.join(TOP, "scripts")
+MODES = ["intel-strict-cm", "intel-strict", "intel-lazy", "amd", "pt", "none"]
+
+
+class Tally:
+    def __init__(self):
+        self.counts = {"ok": 0, "FAIL": 0, "SKIP": 0}
+        self.failed_runs = []
+        self.lock = threading.Lock()
+
+    def line(self, status, kernel, mode, name, secs, extra=""):
+        with self.lock:
+            self.counts[status] += 1
+            print(f"{status:4} {kernel:5} {mode:15} {name:28} {secs:6.1f}s"
+                  + (f"  {extra}" if extra else ""), flush=True)
+
+
+def read_targets():
+    keys = []
+    with open(os.path.join(SCRIPTS, "targets.conf")) as f:
+        for line in f:
+            words = line.split("#", 1)[0].split()
+            if words:
+                keys.append(words[0])
+    return keys
+
+
+def host_tests(tally):
+    """The verdict tests: fast, no QEMU."""
+    suite = unittest.defaultTestLoader.discover(os.path.join(TOP, "tests", "verdict"),
+                                                pattern="test_*.py")
+
+    class Result(unittest.TestResult):
+        def addSuccess(self, test):
+            tally.line("ok", "host", "-", "verdict:" + test._testMethodName, 0.0)
+
+        def addFailure(self, test, err):
+            tally.line("FAIL", "host", "-", "verdict:" + test._testMethodName, 0.0,
+                       self._exc_info_to_string(err, test).splitlines()[-1])
+
+        addError = addFailure
+
+    suite.run(Result())
+
+
+def step(cmd, log, env=None):
+    with open(log, "w") as f:
+        r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
+    return r.returncode == 0
+
+
+def prepare_kernel(key, outdir, build, tally):
+    """Build modules and guest image for one kernel; False on failure."""
+    t0 = time.time()
+    log = os.path.join(outdir, f"build-{key}.log")
+    ok = step([os.path.join(SCRIPTS, "kbuild.sh"), key], log,
+              env=dict(os.environ, BUILD=build))
+    if ok:
+        with open(log) as f:
+            warnings = [ln.strip() for ln in f if "warning:" in ln]
+        if warnings:
+            tally.line("FAIL", key, "-", "build (W=1)", time.time() - t0,
+                       f"{len(warnings)} warning(s), first: {warnings[0][:120]}; see {log}")
+        else:
+            tally.line("ok", key, "-", "build (W=1)", time.time() - t0)
+    else:
+        tally.line("FAIL", key, "-", "build (W=1)", time.time() - t0, f"see {log}")
+        return False
+    t0 = time.time()
+    log = os.path.join(outdir, f"initramfs-{key}.log")
+    if not step([sys.executable, os.path.join(SCRIPTS, "mkinitramfs.py"),
+                 "--build", build, key], log):
+        tally.line("FAIL", key, "-", "guest image", time.time() - t0, f"see {log}")
+        return False
+    return True
+
+
+def run_boot(run, build, outdir, tally):
+    name, kernel, mode, sec = run
+    out = os.path.join(outdir, f"{name}-{kernel}-{mode}")
+    tests = sec["tests"].split()
+    cmd = [sys.executable, os.path.join(SCRIPTS, "run-vm.py"), "--build", build,
+           "--kernel", kernel, "--mode", mode, "--tests", ",".join(tests),
+           "--out", out, "--timeout", sec.get("timeout", "300")]
+    cmd += sec.get("vm", "").split()
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        with open(os.path.join(out, "result.json")) as f:
+            res = json.load(f)
+    except (OSError, ValueError):
+        tally.line("FAIL", kernel, mode, name, 0.0, "runner failed: "
+                   + (r.stdout.strip().splitlines() or ["?"])[-1])
+        tally.failed_runs.append(out)
+        return
+    for note in res.get("retries", []):
+        print(f"note {kernel:5} {mode:15} early-boot flake retried: {note}", flush=True)
+    failed = False
+    for t in res["tests"]:
+        extra = "; ".join(t["reasons"]) or t.get("note", "")
+        tally.line(t["status"], kernel, mode, t["name"], t["secs"], extra[:300])
+        failed |= t["status"] == "FAIL"
+    for label, c in res.get("iotlb", {}).items():
+        print(f"iotlb {kernel:5} {mode:15} {label}: {c['inval']} invalidations / "
+              f"{c['io']} I/O = {c['per_io']:.3f} per I/O", flush=True)
+    if failed:
+        tally.failed_runs.append(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(TOP, "build"))
+    ap.add_argument("--kernels", default=os.environ.get("KERNELS", ""))
+    ap.add_argument("--modes", default=os.environ.get("MODES", ""))
+    ap.add_argument("--boots", default=os.environ.get("BOOTS", ""))
+    ap.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS", "2")))
+    args = ap.parse_args()
+
+    started = time.time()
+    build = os.path.abspath(args.build)
+    all_keys = read_targets()
+    keys = args.kernels.split() or all_keys
+    modes = args.modes.split() or MODES
+    for k in keys:
+        if k not in all_keys:
+            sys.exit(f"check: unknown kernel '{k}' (known: {' '.join(all_keys)})")
+    for m in modes:
+        if m not in MODES:
+            sys.exit(f"check: unknown mode '{m}' (known: {' '.join(MODES)})")
+    outdir = os.path.join(build, "check", time.strftime("%Y%m%d-%H%M%S"))
+    os.makedirs(outdir)
+    latest = os.path.join(build, "check", "latest")
+    if os.path.islink(latest):
+        os.unlink(latest)
+    os.symlink(os.path.basename(outdir), latest)
+
+    tally = Tally()
+    host_tests(tally)
+
+    r = subprocess.run([sys.executable, os.path.join(SCRIPTS, "fetch-kernels.py"),
+                        "--build", build] + keys, text=True, stdout=subprocess.PIPE)
+    if r.returncode:
+        tally.line("FAIL", "-", "-", "fetch kernels", 0.0)
+        keys = []
+    with open(os.path.join(build, "kernels.lock")) as f:
+        lock = json.load(f)
+    for k in keys:
+        print(f"kernel {k:5} {lock[k]['version']} ({lock[k]['abi']}, "
+              f"{lock[k]['suite']})", flush=True)
+    ready = [k for k in keys if prepare_kernel(k, outdir, build, tally)]
+
+    cfg = configparser.ConfigParser()
+    cfg.read(os.path.join(TOP, "tests", "matrix.ini"))
+    runs = []
+    for name in cfg.sections():
+        if args.boots and name not in args.boots.split():
+            continue
+        sec = cfg[name]
+        kk = all_keys if sec.get("kernels", "all") == "all" else sec["kernels"].split()
+        mm = MODES if sec.get("modes", "all") == "all" else sec["modes"].split()
+        for m in modes:
+            for k in ready:
+                if k in kk and m in mm:
+                    runs.append((name, k, m, sec))
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for fut in [pool.submit(run_boot, r, build, outdir, tally) for r in runs]:
+            fut.result()
+
+    for out in tally.failed_runs:
+        print(f"failed run kept: {out}/console.log")
+    wall = time.time() - started
+    print(f"check: {len(runs)} guest boots, wall time {wall / 60:.1f} min, logs in {outdir}")
+    c = tally.counts
+    summary = f"{c['ok']} passed, {c['FAIL']} failed"
+    if c["SKIP"]:
+        summary += f", {c['SKIP']} skipped"
+    print(summary)
+    return 1 if c["FAIL"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

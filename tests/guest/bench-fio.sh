@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: GPL-2.0
+# Benchmark driver (not a pass/fail test of performance): run fio jobs on
+# several paths, alternating the order of paths every round, and print each
+# result as one "@@DATA fio <round> <job> <path> <json>" line for the host
+# (scripts/bench.py).  Each run is also an IOTLB window "<round>:<job>:<path>".
+#
+# dis.bench_paths=name:serial,...   controllers to compare (serials ctrlN)
+# dis.bench_jobs=job,...            from the table below
+# dis.bench_rounds=N  dis.bench_runtime=SECONDS
+paths=$(cmdline_arg dis.bench_paths | tr ',' ' ')
+jobs=$(cmdline_arg dis.bench_jobs | tr ',' ' ')
+rounds=$(cmdline_arg dis.bench_rounds || echo 3)
+runtime=$(cmdline_arg dis.bench_runtime || echo 5)
+[ -n "$paths" ] && [ -n "$jobs" ] || fail "dis.bench_paths and dis.bench_jobs are required"
+
+# job name -> RW BS QD MEM
+job_params() {
+	case $1 in
+	randread-4k-qd1) echo randread 4k 1 malloc ;;
+	randread-4k-qd32) echo randread 4k 32 malloc ;;
+	randwrite-4k-qd32) echo randwrite 4k 32 malloc ;;
+	randread-128k-qd16-malloc) echo randread 128k 16 malloc ;;
+	randread-128k-qd16-huge) echo randread 128k 16 mmaphuge ;;
+	read-1m-qd4) echo read 1m 4 malloc ;;
+	write-1m-qd4) echo write 1m 4 malloc ;;
+	*) return 1 ;;
+	esac
+}
+
+for p in $paths; do
+	s=${p#*:}
+	nvme_wait_ctrl "$s" >/dev/null || fail "no controller $s for path ${p%%:*}"
+done
+echo 64 >/proc/sys/vm/nr_hugepages
+mkdir -p /mnt/huge && mount -t hugetlbfs none /mnt/huge 2>/dev/null
+
+r=1
+while [ "$r" -le "$rounds" ]; do
+	for j in $jobs; do
+		set -- $(job_params "$j") || fail "unknown job $j"
+		rw=$1 bs=$2 qd=$3 mem=$4
+		[ "$mem" = mmaphuge ] && mem=mmaphuge:/mnt/huge/fio
+		# rotate the path order every round so drift hits all paths alike
+		order=$paths
+		i=1
+		while [ "$i" -lt "$r" ]; do
+			set -- $order
+			first=$1
+			shift
+			order="$* $first"
+			i=$((i + 1))
+		done
+		for p in $order; do
+			name=${p%%:*}
+			c=$(nvme_ctrl "${p#*:}")
+			label="$r:$j:$name"
+			iotlb_begin "$label"
+			DEV=/dev/${c}n1 RW=$rw BS=$bs QD=$qd MEM=$mem RUNTIME=$runtime \
+				fio --output-format=json /tests/fio/bench.fio >/tmp/bench.json 2>/tmp/bench.err ||
+				{ cat /tmp/bench.err; fail "fio $j on $name failed"; }
+			iotlb_end "$label"
+			echo "@@DATA fio $r $j $name $(tr -d '\n\t' </tmp/bench.json)"
+		done
+	done
+	r=$((r + 1))
+done

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Fast tests of the console verdict (scripts/verdict.py) and the IOTLB
+counter (scripts/iotlb.py) on canned guest console logs: no QEMU needed."""
+
+import os
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
+import iotlb  # noqa: E402
+import verdict  # noqa: E402
+
+
+def load(name):
+    with open(os.path.join(HERE, "logs", name)) as f:
+        return f.readlines()
+
+
+def status(res):
+    return {t["name"]: t["status"] for t in res["tests"]}
+
+
+def reasons(res, name):
+    return " | ".join(next(t["reasons"] for t in res["tests"] if t["name"] == name))
+
+
+class Verdict(unittest.TestCase):
+    def test_clean_run_passes(self):
+        res = verdict.analyse(load("clean.log"), ["iommu-mode", "stock-fio-verify"])
+        self.assertEqual(status(res), {"iommu-mode": "ok", "stock-fio-verify": "ok"})
+        self.assertFalse(res["retry"])
+
+    def test_warn_fails_test_that_said_ok(self):
+        res = verdict.analyse(load("warn.log"), ["iommu-mode", "stock-fio-verify"])
+        self.assertEqual(status(res)["stock-fio-verify"], "FAIL")
+        self.assertIn("kernel WARNING", reasons(res, "stock-fio-verify"))
+        self.assertEqual(status(res)["iommu-mode"], "ok")
+        self.assertFalse(res["retry"])
+
+    def test_dmar_fault_fails(self):
+        res = verdict.analyse(load("dmar-fault.log"))
+        self.assertEqual(status(res)["selftest-edu"], "FAIL")
+        self.assertIn("DMAR fault", reasons(res, "selftest-edu"))
+
+    def test_declared_dmar_fault_passes_even_if_late(self):
+        res = verdict.analyse(load("dmar-fault-expected.log"))
+        self.assertEqual(status(res)["selftest-edu"], "ok")
+
+    def test_declared_fault_that_never_came_fails(self):
+        res = verdict.analyse(load("dmar-fault-missing.log"))
+        self.assertEqual(status(res)["selftest-edu"], "FAIL")
+        self.assertIn("never appeared", reasons(res, "selftest-edu"))
+
+    def test_fio_verify_mismatch_fails(self):
+        res = verdict.analyse(load("fio-verify-mismatch.log"))
+        self.assertEqual(status(res)["stock-fio-verify"], "FAIL")
+        self.assertIn("fio verify failure", reasons(res, "stock-fio-verify"))
+
+    def test_fio_verify_line_fails_even_if_test_said_ok(self):
+        lines = [ln.replace("@@END stock-fio-verify FAIL 3.1", "@@END stock-fio-verify ok 3.1")
+                 for ln in load("fio-verify-mismatch.log")]
+        res = verdict.analyse(lines)
+        self.assertEqual(status(res)["stock-fio-verify"], "FAIL")
+
+    def test_guest_that_never_powered_off(self):
+        res = verdict.analyse(load("no-poweroff.log"),
+                              ["iommu-mode", "stock-rebind", "stock-iotlb"],
+                              timed_out=True, timeout=60)
+        st = status(res)
+        self.assertEqual(st["iommu-mode"], "ok")
+        self.assertEqual(st["stock-rebind"], "FAIL")
+        self.assertEqual(st["stock-iotlb"], "FAIL")
+        self.assertEqual(st["poweroff"], "FAIL")
+        self.assertIn("within 60 s", reasons(res, "poweroff"))
+        self.assertIn("hung task", reasons(res, "stock-rebind"))
+        self.assertIn("not run", reasons(res, "stock-iotlb"))
+        self.assertFalse(res["retry"])
+
+    def test_early_boot_oops_is_retried(self):
+        res = verdict.analyse(load("early-oops.log"), ["iommu-mode"])
+        self.assertTrue(res["retry"])
+        self.assertIn("Oops", res["retry_reason"])
+        self.assertEqual(status(res)["boot"], "FAIL")
+        self.assertEqual(status(res)["iommu-mode"], "FAIL")
+
+    def test_late_oops_is_not_retried(self):
+        res = verdict.analyse(load("late-oops.log"), ["iommu-mode", "stock-fio-verify"])
+        self.assertFalse(res["retry"])
+        self.assertEqual(status(res)["stock-fio-verify"], "FAIL")
+        self.assertIn("kernel BUG", reasons(res, "stock-fio-verify"))
+        self.assertEqual(status(res)["poweroff"], "FAIL")
+
+    def test_warn_between_tests_blames_the_previous_test(self):
+        res = verdict.analyse(load("between-tests.log"))
+        st = status(res)
+        self.assertEqual(st["stock-rebind"], "FAIL")
+        self.assertEqual(st["stock-iotlb"], "ok")
+
+    def test_skip_is_not_a_failure(self):
+        res = verdict.analyse(load("skip.log"))
+        self.assertEqual(status(res)["shim-fallback"], "SKIP")
+
+    def test_user_space_text_is_not_a_kernel_warning(self):
+        lines = load("clean.log")
+        lines.insert(6, "this test prints WARNING: and Oops and BUG in user space\n")
+        self.assertEqual(status(verdict.analyse(lines))["iommu-mode"], "ok")
+
+
+class Iotlb(unittest.TestCase):
+    def run_windows(self, inval_strict, inval_lazy):
+        lines = load("iotlb.log")
+        timed = [(1000.0 + i, ln) for i, ln in enumerate(lines)]
+        t = {ln.split()[-1] + ln.split()[0][2:]: tm for tm, ln in timed
+             if ln.startswith("@@IOTLB-")}
+        with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
+            def emit(t0, n_io, n_inval):
+                for i in range(n_io):
+                    f.write(f"1@{t0 + 0.001 * (i + 1):.6f}:pci_nvme_io_cmd cid 0\n")
+                for i in range(n_inval):
+                    f.write(f"1@{t0 + 0.0005 * (i + 1):.6f}:vtd_inv_desc_iotlb_pages x\n")
+                    f.write(f"1@{t0 + 0.0005 * (i + 1):.6f}:vtd_inv_desc_wait_sw x\n")
+            emit(t["strictIOTLB-BEGIN"], 100, inval_strict)
+            emit(t["lazyIOTLB-BEGIN"], 100, inval_lazy)
+            emit(10.0, 50, 50)          # boot time: outside every window
+            path = f.name
+        try:
+            return verdict.analyse(timed, iotlb=iotlb.counter(path))
+        finally:
+            os.unlink(path)
+
+    def test_checks_hold(self):
+        res = self.run_windows(100, 1)
+        self.assertEqual(status(res)["stock-iotlb"], "ok")
+        self.assertEqual(res["iotlb"]["strict"], {"inval": 100, "io": 100, "per_io": 1.0})
+        self.assertEqual(res["iotlb"]["lazy"]["inval"], 1)
+
+    def test_checks_fail(self):
+        res = self.run_windows(50, 30)
+        self.assertEqual(status(res)["stock-iotlb"], "FAIL")
+        why = reasons(res, "stock-iotlb")
+        self.assertIn("iotlb strict: 0.500", why)
+        self.assertIn("iotlb lazy: 0.300", why)
+
+    def test_no_trace_fails_a_check(self):
+        res = verdict.analyse(load("iotlb.log"))
+        self.assertEqual(status(res)["stock-iotlb"], "FAIL")
+
+
+if __name__ == "__main__":
+    unittest.main()
