@@ -123,10 +123,19 @@ def run_boot(run, build, outdir, tally):
     for note in res.get("retries", []):
         print(f"note {kernel:5} {mode:15} early-boot flake retried: {note}", flush=True)
     failed = False
+    negative = sec.get("expect", "ok") == "FAIL"
     for t in res["tests"]:
         extra = "; ".join(t["reasons"]) or t.get("note", "")
-        tally.line(t["status"], kernel, mode, t["name"], t["secs"], extra[:300])
-        failed |= t["status"] == "FAIL"
+        status = t["status"]
+        if negative and t["name"] in tests:
+            want = sec.get("reason." + t["name"], "")
+            if status == "FAIL" and want in extra:
+                status, extra = "ok", f"failed as it must: {extra}"
+            else:
+                status, extra = "FAIL", (f"negative control not caught (wanted a "
+                                         f"'{want}' failure, got {t['status']}: {extra})")
+        tally.line(status, kernel, mode, t["name"], t["secs"], extra[:300])
+        failed |= status == "FAIL"
     for label, c in res.get("iotlb", {}).items():
         print(f"iotlb {kernel:5} {mode:15} {label}: {c['inval']} invalidations / "
               f"{c['io']} I/O = {c['per_io']:.3f} per I/O", flush=True)
