@@ -71,6 +71,27 @@ def host_tests(tally):
     suite.run(Result())
 
 
+LINTS = ["checkpatch", "shellcheck", "version-code"]
+
+
+def lint(tally, outdir, what, key="host"):
+    t0 = time.time()
+    log = os.path.join(outdir, f"lint-{what}-{key}.log")
+    args = [os.path.join(SCRIPTS, "lint.sh"), what] + ([] if key == "host" else [key])
+    with open(log, "w") as f:
+        rc = subprocess.run(args, stdout=f, stderr=subprocess.STDOUT).returncode
+    with open(log) as f:
+        lines = [ln.strip() for ln in f if ln.strip()]
+    first = lines[0][:150] if lines else ""
+    if rc == 0:
+        tally.line("ok", key, "-", "lint " + what, time.time() - t0)
+    elif rc == 77:
+        tally.line("SKIP", key, "-", "lint " + what, time.time() - t0, first)
+    else:
+        tally.line("FAIL", key, "-", "lint " + what, time.time() - t0,
+                   f"{len(lines)} finding(s), first: {first}; see {log}")
+
+
 def step(cmd, log, env=None):
     with open(log, "w") as f:
         r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
@@ -94,6 +115,7 @@ def prepare_kernel(key, outdir, build, tally):
     else:
         tally.line("FAIL", key, "-", "build (W=1)", time.time() - t0, f"see {log}")
         return False
+    lint(tally, outdir, "sparse", key)
     t0 = time.time()
     log = os.path.join(outdir, f"initramfs-{key}.log")
     if not step([sys.executable, os.path.join(SCRIPTS, "mkinitramfs.py"),
@@ -183,6 +205,8 @@ def main():
     for k in keys:
         print(f"kernel {k:5} {lock[k]['version']} ({lock[k]['abi']}, "
               f"{lock[k]['suite']})", flush=True)
+    for what in LINTS:
+        lint(tally, outdir, what)
     ready = [k for k in keys if prepare_kernel(k, outdir, build, tally)]
 
     cfg = configparser.ConfigParser()

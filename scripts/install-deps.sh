@@ -10,7 +10,7 @@ pkgs=(
 	kmod cpio xz-utils zstd rsync python3 ca-certificates	# images, scripts
 	debootstrap						# toolchain chroots
 	qemu-system-x86 busybox-static fio nvme-cli		# guests
-	sparse							# lint
+	sparse shellcheck perl					# lint
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -16,7 +16,7 @@ shift
 kroot=$BUILD/kernels/$key/root
 abi=$(lock_get "$key" abi)
 builder=$(lock_get "$key" builder)
-obj=${OBJ:-$BUILD/obj/$key}
+obj=$(realpath -m "${OBJ:-$BUILD/obj/$key}")
 [ -d "$kroot/usr/src/linux-headers-$abi" ] || die "no headers for $key: run scripts/fetch-kernels.py $key"
 
 mkdir -p "$obj"

@@ -11,7 +11,9 @@ paths=$(cmdline_arg dis.bench_paths | tr ',' ' ')
 jobs=$(cmdline_arg dis.bench_jobs | tr ',' ' ')
 rounds=$(cmdline_arg dis.bench_rounds || echo 3)
 runtime=$(cmdline_arg dis.bench_runtime || echo 5)
-[ -n "$paths" ] && [ -n "$jobs" ] || fail "dis.bench_paths and dis.bench_jobs are required"
+if [ -z "$paths" ] || [ -z "$jobs" ]; then
+	fail "dis.bench_paths and dis.bench_jobs are required"
+fi
 
 # job name -> RW BS QD MEM
 job_params() {
@@ -37,13 +39,16 @@ mkdir -p /mnt/huge && mount -t hugetlbfs none /mnt/huge 2>/dev/null
 r=1
 while [ "$r" -le "$rounds" ]; do
 	for j in $jobs; do
-		set -- $(job_params "$j") || fail "unknown job $j"
+		params=$(job_params "$j") || fail "unknown job $j"
+		# shellcheck disable=SC2086 # split the four words
+		set -- $params
 		rw=$1 bs=$2 qd=$3 mem=$4
 		[ "$mem" = mmaphuge ] && mem=mmaphuge:/mnt/huge/fio
 		# rotate the path order every round so drift hits all paths alike
 		order=$paths
 		i=1
 		while [ "$i" -lt "$r" ]; do
+			# shellcheck disable=SC2086 # a list of words
 			set -- $order
 			first=$1
 			shift

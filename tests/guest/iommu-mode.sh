@@ -28,8 +28,11 @@ amd) hw=ivhd ;;
 none) hw="" ;;
 esac
 if [ -n "$hw" ]; then
-	ls /sys/class/iommu/ 2>/dev/null | grep -q "^$hw" ||
-		fail "mode $mode but no $hw IOMMU in /sys/class/iommu"
+	found=""
+	for i in /sys/class/iommu/"$hw"*; do
+		[ -e "$i" ] && found=$i
+	done
+	[ -n "$found" ] || fail "mode $mode but no $hw IOMMU in /sys/class/iommu"
 else
 	[ -z "$(ls /sys/kernel/iommu_groups/ 2>/dev/null)" ] ||
 		fail "mode none but the kernel created IOMMU groups"

@@ -6,7 +6,8 @@
 
 # cmdline_arg NAME: value of NAME=value on the kernel command line.
 cmdline_arg() {
-	for w in $(cat /proc/cmdline); do
+	read -r _cmdline </proc/cmdline
+	for w in $_cmdline; do
 		case $w in
 		"$1"=*) echo "${w#*=}"; return 0 ;;
 		esac
