@@ -5,6 +5,7 @@
 # the guest test matrix.
 #
 #   make bench                 the main job: boot test hosts, compare I/O paths
+#   make bench BENCH=full      every kernel, mode and job
 #   make check                 build everything, boot the test matrix
 #   make check KERNELS="6.1" MODES="intel-strict"   a narrower matrix
 #   make modules KERNEL=6.1    build the modules against one target kernel
@@ -49,12 +50,14 @@ vm: initramfs
 verdict-tests:
 	$(PY) tests/verdict/test_verdict.py
 
-bench: deps
-	@$(PY) scripts/fetch-kernels.py $(or $(KERNELS),6.1) >/dev/null
-	@for k in $(or $(KERNELS),6.1); do scripts/kbuild.sh $$k >/dev/null && \
+BENCH_KERNELS = $(or $(KERNELS),$(if $(filter full,$(BENCH)),5.10 6.1 6.12 7,6.1 7))
+
+bench:
+	@scripts/install-deps.sh gnuplot-nox
+	@$(PY) scripts/fetch-kernels.py $(BENCH_KERNELS) >/dev/null
+	@for k in $(BENCH_KERNELS); do scripts/kbuild.sh $$k >/dev/null && \
 		$(PY) scripts/mkinitramfs.py $$k >/dev/null || exit 1; done
-	@$(PY) scripts/bench.py --kernels "$(or $(KERNELS),6.1)" \
-		--modes "$(or $(MODES),intel-strict)"
+	@$(PY) scripts/bench.py --kernels "$(BENCH_KERNELS)"
 
 check: deps
 	@$(PY) scripts/check.py --kernels "$(KERNELS)" --modes "$(MODES)" \

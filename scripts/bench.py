@@ -2,170 +2,286 @@
 # SPDX-License-Identifier: GPL-2.0
 """`make bench`: boot test hosts and compare I/O paths side by side with fio.
 
-One guest per kernel x IOMMU mode runs every job on every path, alternating
-the order of paths each round (tests/guest/bench-fio.sh), so drift on a
-shared machine hits all paths alike.  The report gives, per job and path, the
-median IOPS with min and max over rounds, the ratio to the first path in the
-same run, MiB/s, completion latency p50/p99 and IOTLB invalidations per I/O
-(QEMU trace).  Written to build/bench/<time>/report.md with results.json and
-every raw fio JSON beside it.
+One guest per kernel x IOMMU mode runs every job on every path, rotating the
+order of paths each round (tests/guest/bench-fio.sh), so drift on a shared
+machine hits all paths alike.  Per job and path the report gives median IOPS
+with min and max over rounds, the ratio to the first path ("stock") in the
+same round, MiB/s, completion latency p50/p99, guest CPU time per I/O and
+IOTLB invalidations per I/O (QEMU trace); and the IOMMU tax: each path's IOPS
+under each mode as a fraction of the same path with no IOMMU.  Output:
+build/bench/<time>/report.md, results.json, every raw fio JSON, PNG plots.
 
-Usage: bench.py [--kernels "6.1"] [--modes "intel-strict"] [--rounds N]
-                [--runtime S] [--jobs j1,j2]
+Usage: bench.py [--kernels "6.1 7"] [--modes "intel-strict none"]
+                [--rounds N] [--runtime S] [--jobs j1,j2] [--parallel N]
 """
 
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPTS = os.path.join(TOP, "scripts")
-DEFAULT_JOBS = "randread-4k-qd32,randread-128k-qd16-malloc"
-# path name -> controller serial; the first path is the baseline.
-PATHS = [("stock-a", "ctrl0"), ("stock-b", "ctrl1")]
+HEADLINE_JOBS = "randread-4k-qd32,randread-128k-qd16-malloc"
+ALL_JOBS = ("randread-4k-qd1,randread-4k-qd32,randwrite-4k-qd32,"
+            "randread-128k-qd16-malloc,randread-128k-qd16-huge,read-1m-qd4,write-1m-qd4")
+# Paths compared: (name, controller serial).  The first is the baseline.
+# Identical controllers, so the paths see the same emulated hardware.
+PATHS = [("stock", "ctrl0"), ("stock-b", "ctrl1")]
+PRINT_LOCK = threading.Lock()
 
 
-def fio_summary(js):
+def say(msg):
+    with PRINT_LOCK:
+        print(msg, flush=True)
+
+
+def fio_summary(js, busy_jiffies):
     job = js["jobs"][0]
+    ios = job["read"]["total_ios"] + job["write"]["total_ios"]
     side = job["read"] if job["read"]["io_bytes"] else job["write"]
     pct = side.get("clat_ns", {}).get("percentile", {})
-    return {"iops": side["iops"], "mibs": side["bw"] / 1024.0,
+    iops = job["read"]["iops"] + job["write"]["iops"]
+    return {"iops": iops, "mibs": (job["read"]["bw"] + job["write"]["bw"]) / 1024.0,
             "p50_us": pct.get("50.000000", 0) / 1000.0,
             "p99_us": pct.get("99.000000", 0) / 1000.0,
-            "cpu": job["usr_cpu"] + job["sys_cpu"]}
+            # USER_HZ is 100: one jiffy is 10 ms of CPU
+            "cpu_us_per_io": busy_jiffies * 10000.0 / ios if ios else 0.0}
 
 
 def run_one(kernel, mode, args, outdir):
     out = os.path.join(outdir, f"{kernel}-{mode}")
+    jobs = args.jobs.split(",")
     paths = ",".join(f"{n}:{s}" for n, s in PATHS)
-    n_runs = args.rounds * len(args.jobs.split(",")) * len(PATHS)
-    timeout = 90 + n_runs * (args.runtime + 8)
+    n_runs = args.rounds * len(jobs) * len(PATHS)
+    timeout = 120 + n_runs * (args.runtime + 10)
     cmd = [sys.executable, os.path.join(SCRIPTS, "run-vm.py"), "--kernel", kernel,
            "--mode", mode, "--tests", "iommu-mode,bench-fio", "--out", out,
-           "--timeout", str(timeout), "--test-timeout", str(timeout),
+           "--timeout", str(timeout), "--test-timeout", str(timeout), "-v",
            "--append", f"dis.bench_paths={paths} dis.bench_jobs={args.jobs} "
                        f"dis.bench_rounds={args.rounds} dis.bench_runtime={args.runtime}"]
     for _ in PATHS:
         cmd += ["--nvme", "size=2G"]
-    print(f"bench: {kernel} {mode}: {n_runs} fio runs of {args.runtime} s "
-          f"(about {timeout // 60 + 1} min)", flush=True)
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    say(f"bench: {kernel} {mode}: {n_runs} fio runs of {args.runtime} s")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            errors="replace")
+    done = 0
+    for line in proc.stdout:
+        pos = line.find("@@IOTLB-END ")
+        if pos >= 0:
+            done += 1
+            rnd, job, path = line[pos:].split()[1].split(":")
+            say(f"  [{done}/{n_runs}] {kernel} {mode} round {rnd} {job} {path} done")
+    proc.wait()
     with open(os.path.join(out, "result.json")) as f:
         res = json.load(f)
     rows = []
-    with open(os.path.join(out, "console.log"), errors="replace") as f:
+    with open(os.path.join(out, "data.log"), errors="replace") as f:
         for line in f:
             pos = line.find("@@DATA fio ")
             if pos < 0:
                 continue
-            _, _, rnd, job, path, blob = line[pos:].split(" ", 5)
+            _, _, rnd, job, path, busy, blob = line[pos:].split(" ", 6)
             try:
                 js = json.loads(blob)
             except ValueError:
-                print(f"bench: unreadable fio output for {job} {path} round {rnd}",
-                      file=sys.stderr)
+                say(f"bench: unreadable fio output for {job} {path} round {rnd}")
                 continue
-            raw = os.path.join(out, f"fio-{rnd}-{job}-{path}.json")
-            with open(raw, "w") as fo:
+            with open(os.path.join(out, f"fio-{rnd}-{job}-{path}.json"), "w") as fo:
                 json.dump(js, fo, indent=1)
             row = {"kernel": kernel, "mode": mode, "round": int(rnd), "job": job,
-                   "path": path, **fio_summary(js)}
+                   "path": path, **fio_summary(js, int(busy))}
             io = res.get("iotlb", {}).get(f"{rnd}:{job}:{path}")
             if io and mode != "none":
                 row["inval_per_io"] = io["per_io"]
             rows.append(row)
-    bad = [t for t in res["tests"] if t["status"] == "FAIL"]
-    return rows, bad, res
+    bad = [(kernel, mode, t) for t in res["tests"] if t["status"] == "FAIL"]
+    return rows, bad
+
+
+def med_span(vals):
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return None
+    return (statistics.median(vals), min(vals), max(vals))
 
 
 def summarise(rows):
-    """Group rounds: (kernel, mode, job, path) -> medians and spread."""
+    """(kernel, mode, job, path) -> medians and spread over rounds."""
     groups = {}
     for r in rows:
         groups.setdefault((r["kernel"], r["mode"], r["job"], r["path"]), []).append(r)
     table = []
-    for (k, m, j, p), rs in groups.items():
-        iops = [r["iops"] for r in rs]
-        base = groups.get((k, m, j, PATHS[0][0]), [])
-        ratios = []
+    for (k, m, j, p), rs in sorted(groups.items()):
+        base = {x["round"]: x["iops"] for x in groups.get((k, m, j, PATHS[0][0]), [])}
+        ratios = [r["iops"] / base[r["round"]] for r in rs if base.get(r["round"])]
+        cpu_ratio = []
         for r in rs:
-            b = [x["iops"] for x in base if x["round"] == r["round"]]
-            if b and b[0]:
-                ratios.append(r["iops"] / b[0])
-        inv = [r["inval_per_io"] for r in rs if "inval_per_io" in r]
+            b = [x for x in groups.get((k, m, j, PATHS[0][0]), []) if x["round"] == r["round"]]
+            if b and b[0]["cpu_us_per_io"]:
+                cpu_ratio.append(r["cpu_us_per_io"] / b[0]["cpu_us_per_io"])
         table.append({
             "kernel": k, "mode": m, "job": j, "path": p, "rounds": len(rs),
-            "iops_median": statistics.median(iops), "iops_min": min(iops),
-            "iops_max": max(iops),
-            "ratio_median": statistics.median(ratios) if ratios else None,
-            "ratio_min": min(ratios) if ratios else None,
-            "ratio_max": max(ratios) if ratios else None,
+            "iops": med_span([r["iops"] for r in rs]),
+            "ratio": med_span(ratios),
             "mibs": statistics.median(r["mibs"] for r in rs),
             "p50_us": statistics.median(r["p50_us"] for r in rs),
             "p99_us": statistics.median(r["p99_us"] for r in rs),
-            "inval_per_io": statistics.median(inv) if inv else None})
+            "cpu_us_per_io": statistics.median(r["cpu_us_per_io"] for r in rs),
+            "cpu_ratio": med_span(cpu_ratio),
+            "inval_per_io": med_span([r.get("inval_per_io") for r in rs])})
     return table
 
 
-def render(table, lock, kernels):
-    out = ["| kernel | mode | job | path | IOPS median [min-max] | ratio to "
-           f"{PATHS[0][0]} median [min-max] | MiB/s | p50 us | p99 us | inval/IO |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+def tax(table):
+    """IOPS under each mode as a fraction of the same path with no IOMMU."""
+    none = {(t["kernel"], t["job"], t["path"]): t["iops"][0]
+            for t in table if t["mode"] == "none"}
+    out = []
     for t in table:
-        ratio = ("-" if t["ratio_median"] is None else
-                 f"{t['ratio_median']:.2f} [{t['ratio_min']:.2f}-{t['ratio_max']:.2f}]")
-        inv = "-" if t["inval_per_io"] is None else f"{t['inval_per_io']:.3f}"
+        base = none.get((t["kernel"], t["job"], t["path"]))
+        if base and t["mode"] != "none":
+            out.append({"kernel": t["kernel"], "mode": t["mode"], "job": t["job"],
+                        "path": t["path"], "fraction": t["iops"][0] / base})
+    return out
+
+
+def fmt(span, digits=0):
+    if span is None:
+        return "-"
+    med, lo, hi = span
+    return f"{med:.{digits}f} [{lo:.{digits}f}-{hi:.{digits}f}]"
+
+
+def render(table, taxes):
+    out = ["| kernel | mode | job | path | IOPS median [min-max] | ratio to stock "
+           "[min-max] | MiB/s | p50 us | p99 us | CPU us/IO (ratio) | inval/IO |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for t in table:
+        inv = "-" if t["inval_per_io"] is None else f"{t['inval_per_io'][0]:.3f}"
+        cpu = f"{t['cpu_us_per_io']:.1f}"
+        if t["cpu_ratio"]:
+            cpu += f" ({t['cpu_ratio'][0]:.2f})"
         out.append(f"| {t['kernel']} | {t['mode']} | {t['job']} | {t['path']} | "
-                   f"{t['iops_median']:.0f} [{t['iops_min']:.0f}-{t['iops_max']:.0f}] | "
-                   f"{ratio} | {t['mibs']:.1f} | {t['p50_us']:.0f} | {t['p99_us']:.0f} | "
-                   f"{inv} |")
-    head = ["Kernels: " + ", ".join(f"{k} = {lock[k]['version']} ({lock[k]['abi']})"
-                                    for k in kernels)]
-    return "\n".join(head + [""] + out) + "\n"
+                   f"{fmt(t['iops'])} | {fmt(t['ratio'], 2)} | {t['mibs']:.1f} | "
+                   f"{t['p50_us']:.0f} | {t['p99_us']:.0f} | {cpu} | {inv} |")
+    if taxes:
+        out += ["", "IOMMU tax: IOPS as a fraction of the same path without an IOMMU "
+                "(1 - fraction is the tax).", "",
+                "| kernel | mode | job | path | fraction of no-IOMMU IOPS | tax |",
+                "|---|---|---|---|---|---|"]
+        for t in taxes:
+            out.append(f"| {t['kernel']} | {t['mode']} | {t['job']} | {t['path']} | "
+                       f"{t['fraction']:.2f} | {100 * (1 - t['fraction']):.0f}% |")
+    return "\n".join(out) + "\n"
+
+
+def plot(outdir, table):
+    """PNG plots with gnuplot: IOPS ratio to stock, invalidations per I/O."""
+    if not shutil.which("gnuplot"):
+        say("bench: gnuplot missing, no plots (apt-get install gnuplot-nox)")
+        return []
+    paths = [p for p, _ in PATHS]
+    cases = sorted({(t["kernel"], t["mode"], t["job"]) for t in table})
+    by = {(t["kernel"], t["mode"], t["job"], t["path"]): t for t in table}
+    made = []
+    for name, key, ylabel in (("ratio", "ratio", "IOPS / stock IOPS (median, same run)"),
+                              ("inval", "inval_per_io", "IOTLB invalidations per I/O")):
+        dat = os.path.join(outdir, f"plot-{name}.dat")
+        with open(dat, "w") as f:
+            f.write("case " + " ".join(f'"{p}"' for p in paths) + "\n")
+            for k, m, j in cases:
+                vals = []
+                for p in paths:
+                    t = by.get((k, m, j, p))
+                    v = t[key][0] if t and t[key] else None
+                    vals.append("NaN" if v is None else f"{v:.4f}")
+                f.write(f'"{k} {m}\\n{j}" ' + " ".join(vals) + "\n")
+        png = os.path.join(outdir, f"{name}.png")
+        width = max(800, 110 * len(cases) * max(1, len(paths)) // 2)
+        script = (f"set terminal pngcairo size {width},480 font ',9'\n"
+                  f"set output '{png}'\nset style data histograms\n"
+                  "set style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
+                  f"set ylabel '{ylabel}'\nset key outside top center horizontal\n"
+                  "set grid ytics\nset yrange [0:*]\nset xtics font ',8'\nset bmargin 5\n"
+                  f"plot for [i=2:{len(paths) + 1}] '{dat}' using i:xtic(1) title columnhead(i)\n")
+        r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+        if r.returncode == 0:
+            made.append(png)
+        else:
+            say(f"bench: gnuplot failed for {name}: {r.stderr.strip()[:200]}")
+    return made
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(TOP, "build"))
-    ap.add_argument("--kernels", default=os.environ.get("KERNELS") or "6.1")
-    ap.add_argument("--modes", default=os.environ.get("MODES") or "intel-strict")
+    ap.add_argument("--kernels", default=os.environ.get("KERNELS") or "6.1 7")
+    ap.add_argument("--modes", default=os.environ.get("MODES")
+                    or "intel-strict intel-lazy pt none")
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", "3")))
-    ap.add_argument("--runtime", type=int, default=int(os.environ.get("RUNTIME", "5")))
-    ap.add_argument("--jobs", default=os.environ.get("BENCH_JOBS") or DEFAULT_JOBS)
+    ap.add_argument("--runtime", type=int, default=int(os.environ.get("RUNTIME", "4")))
+    ap.add_argument("--jobs", default=os.environ.get("BENCH_JOBS") or "")
+    ap.add_argument("--full", action="store_true", default=os.environ.get("BENCH") == "full")
+    ap.add_argument("--out", help="report directory (default build/bench/<time>)")
+    ap.add_argument("--parallel", type=int, default=int(os.environ.get("PARALLEL", "2")),
+                    help="guests run at once (each compares its paths internally)")
     args = ap.parse_args()
+    if not args.jobs:
+        args.jobs = ALL_JOBS if args.full else HEADLINE_JOBS
+    if args.full and not os.environ.get("MODES"):
+        args.modes = "intel-strict-cm intel-strict intel-lazy amd pt none"
+    if args.full and not os.environ.get("KERNELS"):
+        args.kernels = "5.10 6.1 6.12 7"
 
     started = time.time()
     kernels, modes = args.kernels.split(), args.modes.split()
-    outdir = os.path.join(os.path.abspath(args.build), "bench",
-                          time.strftime("%Y%m%d-%H%M%S"))
-    os.makedirs(outdir)
+    outdir = os.path.abspath(args.out or os.path.join(args.build, "bench",
+                                                      time.strftime("%Y%m%d-%H%M%S")))
+    os.makedirs(outdir, exist_ok=True)
     with open(os.path.join(args.build, "kernels.lock")) as f:
         lock = json.load(f)
-    rows, failures = [], []
     for k in kernels:
-        for m in modes:
-            r, bad, _ = run_one(k, m, args, outdir)
+        say(f"kernel {k}: {lock[k]['version']} ({lock[k]['abi']})")
+    rows, failures = [], []
+    with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
+        futs = [pool.submit(run_one, k, m, args, outdir) for k in kernels for m in modes]
+        for fut in futs:
+            r, bad = fut.result()
             rows += r
-            failures += [(k, m, t) for t in bad]
-            part = summarise(r)
-            print(render(part, lock, [k]), flush=True)
+            failures += bad
     table = summarise(rows)
-    report = render(table, lock, kernels)
+    taxes = tax(table)
+    report = render(table, taxes)
+    pngs = plot(outdir, table)
     wall = time.time() - started
     with open(os.path.join(outdir, "report.md"), "w") as f:
-        f.write(f"# Benchmark {time.strftime('%Y-%m-%d %H:%M')}\n\n"
-                f"Machine: {os.cpu_count()} CPUs, QEMU TCG; {args.rounds} rounds of "
-                f"{args.runtime} s per job and path; wall time {wall / 60:.1f} min.\n\n")
-        f.write(report)
+        f.write(f"# Benchmark, {time.strftime('%Y-%m-%d %H:%M')}\n\n"
+                f"Machine: {os.cpu_count()} CPUs, QEMU TCG, {args.parallel} guest(s) at a "
+                f"time; {args.rounds} rounds of {args.runtime} s per job and path, path "
+                f"order rotated each round; wall time {wall / 60:.1f} min.\n\nKernels: "
+                + ", ".join(f"{k} = {lock[k]['version']} ({lock[k]['abi']})" for k in kernels)
+                + "\n\n" + report + "\n"
+                + "".join(f"![{os.path.basename(p)}]({os.path.basename(p)})\n" for p in pngs))
     with open(os.path.join(outdir, "results.json"), "w") as f:
-        json.dump({"rows": rows, "summary": table,
-                   "kernels": {k: lock[k] for k in kernels}}, f, indent=1)
+        json.dump({"rows": rows, "summary": table, "tax": taxes,
+                   "kernels": {k: lock[k] for k in kernels},
+                   "rounds": args.rounds, "runtime": args.runtime}, f, indent=1)
+    print()
+    print(report)
     for k, m, t in failures:
         print(f"bench: {k} {m}: {t['name']} FAILED: {'; '.join(t['reasons'])}")
+    if not args.out:
+        latest = os.path.join(os.path.dirname(outdir), "latest")
+        if os.path.islink(latest):
+            os.unlink(latest)
+        os.symlink(os.path.basename(outdir), latest)
     print(f"bench: report in {outdir}/report.md (wall time {wall / 60:.1f} min)")
     return 1 if failures or not rows else 0
 

@@ -165,6 +165,36 @@ def run_boot(run, build, outdir, tally):
         tally.failed_runs.append(out)
 
 
+def bench_smoke(kernel, build, outdir, tally):
+    """The bench pipeline end to end, one job, one round: so it cannot rot."""
+    t0 = time.time()
+    out = os.path.join(outdir, "bench-smoke")
+    r = subprocess.run([sys.executable, os.path.join(SCRIPTS, "bench.py"), "--build", build,
+                        "--kernels", kernel, "--modes", "intel-strict", "--rounds", "1",
+                        "--runtime", "1", "--jobs", "randread-4k-qd32", "--parallel", "1",
+                        "--out", out], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    why = ""
+    try:
+        with open(os.path.join(out, "results.json")) as f:
+            res = json.load(f)
+        paths = {row["path"] for row in res["rows"]}
+        if r.returncode:
+            why = "bench.py failed: " + r.stdout.strip().splitlines()[-1]
+        elif len(paths) < 2 or any(row["iops"] <= 0 for row in res["rows"]):
+            why = f"rows missing or empty: {sorted(paths)}"
+        elif not os.path.exists(os.path.join(out, "report.md")):
+            why = "no report.md"
+    except (OSError, ValueError, KeyError) as e:
+        why = f"no results: {e}"
+    if why:
+        tally.line("FAIL", kernel, "intel-strict", "bench smoke", time.time() - t0,
+                   f"{why}; see {out}")
+        tally.failed_runs.append(out)
+    else:
+        tally.line("ok", kernel, "intel-strict", "bench smoke", time.time() - t0)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(TOP, "build"))
@@ -223,7 +253,11 @@ def main():
                 if k in kk and m in mm:
                     runs.append((name, k, m, sec))
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for fut in [pool.submit(run_boot, r, build, outdir, tally) for r in runs]:
+        futs = [pool.submit(run_boot, r, build, outdir, tally) for r in runs]
+        if "intel-strict" in modes and ready and not args.boots:
+            futs.append(pool.submit(bench_smoke, ready[0] if "6.1" not in ready else "6.1",
+                                    build, outdir, tally))
+        for fut in futs:
             fut.result()
 
     for out in tally.failed_runs:

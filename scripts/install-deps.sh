@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install what the build, the guests and the tests need on a Debian 12 host.
 # Only packages from the host's own configured archive; nothing else changes.
+# Usage: install-deps.sh [extra packages...]
 set -euo pipefail
 
 pkgs=(
@@ -11,6 +12,7 @@ pkgs=(
 	debootstrap						# toolchain chroots
 	qemu-system-x86 busybox-static fio nvme-cli		# guests
 	sparse shellcheck perl					# lint
+	"$@"
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -5,7 +5,8 @@
 The guest gets a named IOMMU mode, NVMe controllers on sparse raw images and
 optionally QEMU's edu DMA device; its /init runs the named tests and powers
 off.  The serial console is captured to OUT/console.log (each line also
-time-stamped on the host for the IOTLB windows), QEMU's IOTLB and NVMe trace
+time-stamped on the host for the IOTLB windows), what tests write to the
+guest's second serial port (/dev/ttyS1) to OUT/data.log, QEMU's IOTLB and NVMe trace
 goes to OUT/trace.log, a wall-clock timeout is enforced, and the verdict
 (scripts/verdict.py) goes to OUT/result.json.  A boot that oopses before user
 space (a known TCG flake) is retried, at most --retries times; nothing later
@@ -109,7 +110,10 @@ def qemu_command(args, outdir, trace):
         f"dis.test_timeout={args.test_timeout}", args.append]))
     cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", args.accel,
            "-cpu", "max", "-m", str(args.mem), "-smp", str(args.smp),
-           "-nographic", "-no-reboot", "-nic", "none",
+           "-display", "none", "-monitor", "none", "-no-reboot", "-nic", "none",
+           # ttyS0: the console; ttyS1: a data channel that kernel messages
+           # cannot interleave with (tests write results there).
+           "-serial", "stdio", "-serial", "file:" + os.path.join(outdir, "data.log"),
            "-kernel", os.path.join(kdir, "vmlinuz"),
            "-initrd", args.initrd or os.path.join(args.build, "initramfs",
                                                   args.kernel + ".cpio"),
@@ -195,7 +199,7 @@ def main():
     retries = []
     while True:
         for f in os.listdir(out):
-            if f.endswith(".img") or f == "trace.log":
+            if f.endswith(".img") or f in ("trace.log", "data.log"):
                 os.unlink(os.path.join(out, f))
         cmd = qemu_command(args, out, trace)
         with open(os.path.join(out, "qemu-cmdline"), "w") as f:

@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Benchmark driver (not a pass/fail test of performance): run fio jobs on
 # several paths, alternating the order of paths every round, and print each
-# result as one "@@DATA fio <round> <job> <path> <json>" line for the host
-# (scripts/bench.py).  Each run is also an IOTLB window "<round>:<job>:<path>".
+# result as one "@@DATA fio <round> <job> <path> <busy-jiffies> <json>" line
+# on the data port (/dev/ttyS1, kept apart from kernel messages) for the
+# host (scripts/bench.py); busy jiffies are the guest's user, system,
+# irq and softirq time over the run, from /proc/stat.  Each run is also an
+# IOTLB window "<round>:<job>:<path>".
 #
 # dis.bench_paths=name:serial,...   controllers to compare (serials ctrlN)
 # dis.bench_jobs=job,...            from the table below
@@ -27,6 +30,12 @@ job_params() {
 	write-1m-qd4) echo write 1m 4 malloc ;;
 	*) return 1 ;;
 	esac
+}
+
+# busy jiffies of all CPUs: user nice system irq softirq
+cpu_busy() {
+	read -r _ u n s _ _ irq sirq _ </proc/stat
+	echo $((u + n + s + irq + sirq))
 }
 
 for p in $paths; do
@@ -60,11 +69,13 @@ while [ "$r" -le "$rounds" ]; do
 			c=$(nvme_ctrl "${p#*:}")
 			label="$r:$j:$name"
 			iotlb_begin "$label"
+			busy0=$(cpu_busy)
 			DEV=/dev/${c}n1 RW=$rw BS=$bs QD=$qd MEM=$mem RUNTIME=$runtime \
 				fio --output-format=json /tests/fio/bench.fio >/tmp/bench.json 2>/tmp/bench.err ||
 				{ cat /tmp/bench.err; fail "fio $j on $name failed"; }
+			busy1=$(cpu_busy)
 			iotlb_end "$label"
-			echo "@@DATA fio $r $j $name $(tr -d '\n\t' </tmp/bench.json)"
+			echo "@@DATA fio $r $j $name $((busy1 - busy0)) $(tr -d '\n\t' </tmp/bench.json)" >/dev/ttyS1
 		done
 	done
 	r=$((r + 1))
