@@ -129,7 +129,7 @@ def qemu_command(args, outdir, trace):
     for i, spec in enumerate(args.nvme):
         cmd += parse_nvme(spec, i, outdir)
     if args.edu:
-        cmd += ["-device", "edu,addr=0x1f"]
+        cmd += ["-device", "edu,addr=0xa"]
     return cmd
 
 

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The compat layer: the only place that knows how target kernels differ.
+ *
+ * HAVE_* come from compat-config.h, generated at build time by
+ * src/compat/conftest.sh from the probes in src/compat/probes/ compiled
+ * against the target kernel's headers (see src/shim/Kbuild).  The rest of
+ * the module calls the dmashim_* helpers below and never tests a kernel
+ * version.
+ */
+#ifndef DMASHIM_COMPAT_H
+#define DMASHIM_COMPAT_H
+
+#include <linux/device.h>
+#include <linux/dma-map-ops.h>
+#include <linux/iommu.h>
+#include <linux/iova.h>
+#include <linux/mm.h>
+#include <linux/pci.h>
+
+#include "compat-config.h"
+
+#if !IS_ENABLED(CONFIG_IOMMU_DMA)
+#error "dma_iova_shim needs a kernel with CONFIG_IOMMU_DMA"
+#endif
+#ifdef DMASHIM_MISSING_EXPORT
+#error "dma_iova_shim: the kernel does not export " DMASHIM_MISSING_EXPORT
+#endif
+#if !defined(HAVE_DOMAIN_OPS_MAP_PAGES) && !defined(HAVE_DOMAIN_OPS_MAP)
+#error "dma_iova_shim: unknown layout of the IOMMU domain ops"
+#endif
+
+/* Is the domain one the DMA API translates through (DMA or DMA-FQ)? */
+static inline bool dmashim_domain_is_dma_api(struct iommu_domain *d)
+{
+	return d->type & __IOMMU_DOMAIN_DMA_API;
+}
+
+/* Does the device use the dma-iommu DMA ops? */
+static inline bool dmashim_dev_uses_dma_iommu(struct device *dev)
+{
+#if defined(HAVE_DEV_DMA_IOMMU_FLAG)
+	return dev_dma_iommu(dev);
+#elif defined(HAVE_DEV_DMA_IOMMU_BIT)
+	return dev->dma_iommu;
+#else
+	/* Before the bit existed, dma-iommu installed its own dma_map_ops. */
+	return get_dma_ops(dev) != NULL;
+#endif
+}
+
+/* The domain's private dma-iommu cookie, or NULL. */
+static inline void *dmashim_domain_cookie(struct iommu_domain *d)
+{
+#ifdef HAVE_DOMAIN_COOKIE_TYPE
+	if (d->cookie_type != IOMMU_COOKIE_DMA_IOVA)
+		return NULL;
+#endif
+	return (void *)d->iova_cookie;
+}
+
+/*
+ * Whether the domain batches IOTLB flushes (lazy mode).  Without the
+ * DMA-FQ domain type, the flush queue was part of the IOVA domain.
+ */
+static inline bool dmashim_domain_is_lazy(struct iommu_domain *d,
+					  struct iova_domain *iovad)
+{
+#if defined(HAVE_DOMAIN_DMA_FQ)
+	return d->type == IOMMU_DOMAIN_DMA_FQ;
+#elif defined(HAVE_IOVA_FLUSH_CB)
+	return iovad->flush_cb != NULL;
+#else
+	return false;
+#endif
+}
+
+static inline bool dmashim_dev_untrusted(struct device *dev)
+{
+	return dev_is_pci(dev) && to_pci_dev(dev)->untrusted;
+}
+
+/* Map pgcount pages of pgsize at iova, no IOTLB sync. */
+static inline int dmashim_ops_map(struct iommu_domain *d, unsigned long iova,
+				  phys_addr_t paddr, size_t pgsize,
+				  size_t pgcount, int prot, size_t *mapped)
+{
+#ifdef HAVE_DOMAIN_OPS_MAP_PAGES
+	return d->ops->map_pages(d, iova, paddr, pgsize, pgcount, prot,
+				 GFP_ATOMIC, mapped);
+#else
+	int ret = 0;
+
+	*mapped = 0;
+	while (pgcount--) {
+		ret = d->ops->map(d, iova, paddr, pgsize, prot, GFP_ATOMIC);
+		if (ret)
+			break;
+		iova += pgsize;
+		paddr += pgsize;
+		*mapped += pgsize;
+	}
+	return ret;
+#endif
+}
+
+/* Unmap pgcount pages of pgsize at iova, collecting what to flush. */
+static inline size_t dmashim_ops_unmap(struct iommu_domain *d,
+				       unsigned long iova, size_t pgsize,
+				       size_t pgcount,
+				       struct iommu_iotlb_gather *gather)
+{
+#ifdef HAVE_DOMAIN_OPS_MAP_PAGES
+	return d->ops->unmap_pages(d, iova, pgsize, pgcount, gather);
+#else
+	size_t done = 0, n;
+
+	while (pgcount--) {
+		n = d->ops->unmap(d, iova + done, pgsize, gather);
+		if (!n)
+			break;
+		done += n;
+	}
+	return done;
+#endif
+}
+
+/* Make new mappings visible to the device: one sync for the range. */
+static inline int dmashim_ops_sync_map(struct iommu_domain *d,
+				       unsigned long iova, size_t size)
+{
+	if (!d->ops->iotlb_sync_map)
+		return 0;
+#if defined(HAVE_IOTLB_SYNC_MAP_INT)
+	return d->ops->iotlb_sync_map(d, iova, size);
+#elif defined(HAVE_IOTLB_SYNC_MAP_RANGE)
+	d->ops->iotlb_sync_map(d, iova, size);
+	return 0;
+#else
+	d->ops->iotlb_sync_map(d);
+	return 0;
+#endif
+}
+
+/* One IOTLB invalidation for everything gathered; frees its page tables. */
+static inline void dmashim_ops_iotlb_sync(struct iommu_domain *d,
+					  struct iommu_iotlb_gather *gather)
+{
+	if (d->ops->iotlb_sync)
+		d->ops->iotlb_sync(d, gather);
+	else if (d->ops->flush_iotlb_all)
+		d->ops->flush_iotlb_all(d);
+}
+
+static inline void dmashim_gather_set_queued(struct iommu_iotlb_gather *g,
+					     bool queued)
+{
+#ifdef HAVE_GATHER_QUEUED
+	g->queued = queued;
+#endif
+}
+
+/* The page-table pages an unmap left on the gather, if the kernel has them. */
+static inline struct list_head *
+dmashim_gather_freelist(struct iommu_iotlb_gather *g)
+{
+#if defined(HAVE_GATHER_FREELIST_PAGES)
+	return &g->freelist.pages;
+#elif defined(HAVE_GATHER_FREELIST_LIST)
+	return &g->freelist;
+#else
+	return NULL;
+#endif
+}
+
+#endif /* DMASHIM_COMPAT_H */

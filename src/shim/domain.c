@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dma_iova_shim: which devices the shim can serve, and the IOVA allocator
+ * it shares with the regular DMA API for each of them.
+ *
+ * The DMA API of these kernels allocates IOVAs from a struct iova_domain
+ * embedded in dma-iommu's private cookie (domain->iova_cookie).  The shim
+ * must use that same allocator, so that a driver can mix dma_iova_* with
+ * dma_map_* on one device.  The cookie's layout is private and differs
+ * between kernels, so the shim considers a few candidate positions of the
+ * iova_domain in it and accepts one only after checking it against this
+ * very device at run time:
+ *
+ *  - its granule is the domain's smallest page size, its start pfn and
+ *    32-bit boundary are what dma-iommu derives from the domain geometry;
+ *  - a page mapped with dma_map_page() on the device lies inside an IOVA
+ *    that find_iova() returns from the candidate, and the domain translates
+ *    that address back to the page.
+ *
+ * If no candidate passes, the device is marked failed: try_alloc returns
+ * false (the caller falls back) and the reason is logged once.  Nothing is
+ * ever written to a candidate that did not pass.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/hashtable.h>
+#include <linux/slab.h>
+
+#include "shim.h"
+
+static DEFINE_HASHTABLE(dmashim_table, 6);
+static DEFINE_SPINLOCK(dmashim_table_lock);
+static struct dmashim_counters __percpu *dmashim_orphan_stats;
+
+/* Where the iova_domain may sit in the cookie: after an enum, or first. */
+static const size_t dmashim_iovad_offsets[] = { sizeof(long), 0 };
+
+static void dmashim_ctx_release(struct kref *ref)
+{
+	struct dmashim_ctx *ctx = container_of(ref, struct dmashim_ctx, ref);
+
+	xa_destroy(&ctx->ranges);
+	free_percpu(ctx->stats);
+	put_device(ctx->dev);
+	kfree(ctx);
+}
+
+void dmashim_ctx_put(struct dmashim_ctx *ctx)
+{
+	kref_put(&ctx->ref, dmashim_ctx_release);
+}
+
+static bool dmashim_iovad_plausible(struct iommu_domain *domain,
+				    struct iova_domain *iovad)
+{
+	unsigned long granule = 1UL << __ffs(domain->pgsize_bitmap);
+	unsigned int shift = __ffs(granule);
+	unsigned long base_pfn;
+
+	base_pfn = max_t(unsigned long, 1,
+			 domain->geometry.aperture_start >> shift);
+	return iovad->granule == granule &&
+	       iovad->start_pfn == base_pfn &&
+	       iovad->dma_32bit_pfn == 1UL << (32 - shift);
+}
+
+/* Map a scratch page through the regular DMA API and find it in iovad. */
+static const char *dmashim_round_trip(struct device *dev,
+				      struct iommu_domain *domain,
+				      struct iova_domain *iovad)
+{
+	const char *why = NULL;
+	struct page *page;
+	struct iova *iova;
+	dma_addr_t addr;
+	unsigned long pfn;
+
+	page = alloc_page(GFP_ATOMIC);
+	if (!page)
+		return "no memory for the validation page";
+	addr = dma_map_page(dev, page, 0, PAGE_SIZE, DMA_TO_DEVICE);
+	if (dma_mapping_error(dev, addr)) {
+		why = "dma_map_page of the validation page failed";
+		goto out_free;
+	}
+	pfn = addr >> __ffs(iovad->granule);
+	iova = find_iova(iovad, pfn);
+	if (!iova || pfn < iova->pfn_lo || pfn > iova->pfn_hi)
+		why = "a dma_map_page IOVA is not in the candidate allocator";
+	else if (iommu_iova_to_phys(domain, addr) != page_to_phys(page))
+		why = "the domain does not translate the dma_map_page IOVA";
+	dma_unmap_page(dev, addr, PAGE_SIZE, DMA_TO_DEVICE);
+out_free:
+	__free_page(page);
+	return why;
+}
+
+/* Find and validate the device's IOVA allocator; NULL + reason if none. */
+static struct iova_domain *dmashim_find_iovad(struct device *dev,
+					      struct iommu_domain *domain,
+					      const char **why)
+{
+	void *cookie = dmashim_domain_cookie(domain);
+	struct iova_domain *iovad;
+	unsigned int i;
+
+	if (!cookie) {
+		*why = "the domain has no dma-iommu IOVA cookie";
+		return NULL;
+	}
+	*why = "no candidate IOVA allocator matches the domain geometry";
+	for (i = 0; i < ARRAY_SIZE(dmashim_iovad_offsets); i++) {
+		iovad = cookie + dmashim_iovad_offsets[i];
+		if (!dmashim_iovad_plausible(domain, iovad))
+			continue;
+		*why = dmashim_round_trip(dev, domain, iovad);
+		if (!*why)
+			return iovad;
+	}
+	return NULL;
+}
+
+/* Classify a device the shim cannot translate for; false if it can. */
+static bool dmashim_unusable(struct device *dev, struct iommu_domain *domain,
+			     enum dmashim_fallback *why)
+{
+	if (!domain) {
+		*why = DMASHIM_FB_NO_IOMMU;
+		return true;
+	}
+	if (!dmashim_domain_is_dma_api(domain)) {
+		*why = DMASHIM_FB_IDENTITY;
+		return true;
+	}
+	if (!dmashim_dev_uses_dma_iommu(dev) || !dmashim_domain_cookie(domain)) {
+		*why = DMASHIM_FB_NOT_DMA_API;
+		return true;
+	}
+	if (dmashim_dev_untrusted(dev)) {
+		*why = DMASHIM_FB_UNTRUSTED;
+		return true;
+	}
+	return false;
+}
+
+static struct dmashim_ctx *dmashim_lookup(struct device *dev)
+{
+	struct dmashim_ctx *ctx;
+
+	hash_for_each_possible(dmashim_table, ctx, node, (unsigned long)dev)
+		if (ctx->dev == dev)
+			return ctx;
+	return NULL;
+}
+
+/**
+ * dmashim_ctx_find - the context of a device that already has one
+ * @dev: the device
+ *
+ * Return: the context with a reference held, or NULL.
+ */
+struct dmashim_ctx *dmashim_ctx_find(struct device *dev)
+{
+	struct dmashim_ctx *ctx;
+	unsigned long flags;
+
+	spin_lock_irqsave(&dmashim_table_lock, flags);
+	ctx = dmashim_lookup(dev);
+	if (ctx)
+		kref_get(&ctx->ref);
+	spin_unlock_irqrestore(&dmashim_table_lock, flags);
+	return ctx;
+}
+
+static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
+					   struct iommu_domain *domain)
+{
+	struct dmashim_ctx *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_ATOMIC);
+	if (!ctx)
+		return NULL;
+	ctx->stats = alloc_percpu_gfp(struct dmashim_counters, GFP_ATOMIC);
+	if (!ctx->stats) {
+		kfree(ctx);
+		return NULL;
+	}
+	ctx->dev = get_device(dev);
+	ctx->domain = domain;
+	kref_init(&ctx->ref);
+	xa_init_flags(&ctx->ranges, XA_FLAGS_LOCK_IRQ);
+	dmashim_fq_init(ctx);
+	ctx->iovad = dmashim_find_iovad(dev, domain, &ctx->reason);
+	if (ctx->iovad) {
+		ctx->shift = __ffs(ctx->iovad->granule);
+		ctx->lazy = dmashim_domain_is_lazy(domain, ctx->iovad);
+	} else {
+		ctx->failed = true;
+	}
+	return ctx;
+}
+
+/**
+ * dmashim_ctx_get - the context to allocate IOVAs for a device
+ * @dev: the device
+ * @why: set to the fallback reason when NULL is returned
+ *
+ * Creates and validates the context on first use.  Callable in atomic
+ * context.
+ *
+ * Return: the context with a reference held, or NULL if the shim cannot
+ * translate for this device (the caller must fall back).
+ */
+struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
+				    enum dmashim_fallback *why)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	struct dmashim_ctx *ctx, *old;
+	unsigned long flags;
+
+	if (dmashim_unusable(dev, domain, why))
+		return NULL;
+	ctx = dmashim_ctx_find(dev);
+	if (ctx && ctx->domain != domain) {
+		/* The device changed domains: start again. */
+		*why = DMASHIM_FB_VALIDATION;
+		dmashim_ctx_put(ctx);
+		return NULL;
+	}
+	if (!ctx) {
+		ctx = dmashim_ctx_new(dev, domain);
+		if (!ctx) {
+			*why = DMASHIM_FB_NOMEM;
+			return NULL;
+		}
+		spin_lock_irqsave(&dmashim_table_lock, flags);
+		old = dmashim_lookup(dev);
+		if (old) {
+			kref_get(&old->ref);
+			spin_unlock_irqrestore(&dmashim_table_lock, flags);
+			dmashim_ctx_put(ctx);
+			ctx = old;
+		} else {
+			kref_get(&ctx->ref);
+			hash_add(dmashim_table, &ctx->node, (unsigned long)dev);
+			spin_unlock_irqrestore(&dmashim_table_lock, flags);
+			if (ctx->failed)
+				dev_warn(dev, "two-step DMA falls back to the regular DMA API: %s\n",
+					 ctx->reason);
+			else
+				dev_info(dev, "two-step DMA through the %s IOMMU domain\n",
+					 ctx->lazy ? "lazy" : "strict");
+			dmashim_debugfs_add(ctx);
+		}
+	}
+	if (ctx->failed) {
+		*why = DMASHIM_FB_VALIDATION;
+		dmashim_ctx_put(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/**
+ * dmashim_count_fallback - count a try_alloc that returned false
+ * @dev: the device
+ * @why: the reason
+ */
+void dmashim_count_fallback(struct device *dev, enum dmashim_fallback why)
+{
+	struct dmashim_ctx *ctx = dmashim_ctx_find(dev);
+
+	if (ctx) {
+		dmashim_inc(ctx, fallbacks[why], 1);
+		dmashim_ctx_put(ctx);
+	} else {
+		this_cpu_inc(dmashim_orphan_stats->fallbacks[why]);
+	}
+}
+
+/* Orphan counters (devices without a context) are shown as "other". */
+struct dmashim_counters __percpu *dmashim_orphans(void)
+{
+	return dmashim_orphan_stats;
+}
+
+/* Undo everything for a device that goes away. */
+static void dmashim_ctx_remove(struct dmashim_ctx *ctx)
+{
+	dmashim_debugfs_remove(ctx);
+	dmashim_release_ranges(ctx);
+	dmashim_fq_drain(ctx);
+	dmashim_ctx_put(ctx);
+}
+
+static void dmashim_forget(struct device *dev)
+{
+	struct dmashim_ctx *ctx;
+	unsigned long flags;
+
+	spin_lock_irqsave(&dmashim_table_lock, flags);
+	ctx = dmashim_lookup(dev);
+	if (ctx)
+		hash_del(&ctx->node);
+	spin_unlock_irqrestore(&dmashim_table_lock, flags);
+	if (ctx)
+		dmashim_ctx_remove(ctx);
+}
+
+/**
+ * dmashim_for_each_ctx - call fn for every known device context
+ * @fn: the function; called without locks held, with a reference
+ * @arg: passed to fn
+ */
+void dmashim_for_each_ctx(dmashim_ctx_fn fn, void *arg)
+{
+	struct dmashim_ctx *ctx, **all;
+	unsigned int n = 0, i, bkt;
+	unsigned long flags;
+
+again:
+	spin_lock_irqsave(&dmashim_table_lock, flags);
+	hash_for_each(dmashim_table, bkt, ctx, node)
+		n++;
+	spin_unlock_irqrestore(&dmashim_table_lock, flags);
+	all = kcalloc(n + 1, sizeof(*all), GFP_KERNEL);
+	if (!all)
+		return;
+	i = 0;
+	spin_lock_irqsave(&dmashim_table_lock, flags);
+	hash_for_each(dmashim_table, bkt, ctx, node) {
+		if (i > n) {
+			spin_unlock_irqrestore(&dmashim_table_lock, flags);
+			kfree(all);
+			n = i + 8;
+			goto again;
+		}
+		kref_get(&ctx->ref);
+		all[i++] = ctx;
+	}
+	spin_unlock_irqrestore(&dmashim_table_lock, flags);
+	n = i;
+	for (i = 0; i < n; i++) {
+		fn(all[i], arg);
+		dmashim_ctx_put(all[i]);
+	}
+	kfree(all);
+}
+
+/* Drop a device's context when its driver is unbound or it is removed. */
+static int dmashim_bus_notify(struct notifier_block *nb, unsigned long action,
+			      void *data)
+{
+	if (action == BUS_NOTIFY_UNBOUND_DRIVER ||
+	    action == BUS_NOTIFY_DEL_DEVICE)
+		dmashim_forget(data);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block dmashim_pci_nb = {
+	.notifier_call = dmashim_bus_notify,
+};
+
+int dmashim_domains_init(void)
+{
+	dmashim_orphan_stats = alloc_percpu(struct dmashim_counters);
+	if (!dmashim_orphan_stats)
+		return -ENOMEM;
+	return bus_register_notifier(&pci_bus_type, &dmashim_pci_nb);
+}
+
+void dmashim_domains_exit(void)
+{
+	struct dmashim_ctx *ctx;
+	struct hlist_node *tmp;
+	unsigned long flags;
+	unsigned int bkt;
+	HLIST_HEAD(gone);
+
+	bus_unregister_notifier(&pci_bus_type, &dmashim_pci_nb);
+	spin_lock_irqsave(&dmashim_table_lock, flags);
+	hash_for_each_safe(dmashim_table, bkt, tmp, ctx, node) {
+		hash_del(&ctx->node);
+		hlist_add_head(&ctx->node, &gone);
+	}
+	spin_unlock_irqrestore(&dmashim_table_lock, flags);
+	hlist_for_each_entry_safe(ctx, tmp, &gone, node)
+		dmashim_ctx_remove(ctx);
+	free_percpu(dmashim_orphan_stats);
+}

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dma_iova_shim: deferred IOTLB flushing for lazy (flush-queue) domains.
+ *
+ * dma-iommu's own flush queue is private, so the shim keeps one per
+ * device.  A destroyed range is unmapped at once but its IOTLB flush is
+ * deferred: the range (its IOVA, the extent to invalidate and the page-table
+ * pages the unmap released) waits on the queue.  The queue is flushed when
+ * it holds DMASHIM_FQ_MAX ranges, DMASHIM_FQ_TIMEOUT_MS after its first
+ * entry, when the device's driver is unbound and when the module unloads.
+ * A flush is one IOTLB invalidation covering every queued range, through
+ * the IOMMU driver's own iotlb_sync (which also frees the page-table pages
+ * in the way the driver expects); only after it returns are the IOVAs given
+ * back to the allocator, so no IOVA is reused while a stale IOTLB entry may
+ * still translate it.
+ */
+#include <linux/slab.h>
+
+#include "shim.h"
+
+#define DMASHIM_FQ_MAX		256
+#define DMASHIM_FQ_TIMEOUT_MS	10
+
+struct dmashim_fq_entry {
+	struct list_head node;
+	unsigned long pfn;
+	unsigned long npages;
+	unsigned long start;		/* extent to invalidate */
+	unsigned long end;
+	size_t pgsize;
+	struct list_head freelist;	/* page-table pages to free */
+};
+
+static void dmashim_fq_flush(struct dmashim_ctx *ctx)
+{
+	struct dmashim_fq_entry *e, *tmp;
+	struct iommu_iotlb_gather gather;
+	struct list_head *fl;
+	unsigned long flags;
+	LIST_HEAD(batch);
+
+	spin_lock_irqsave(&ctx->fq_lock, flags);
+	list_splice_init(&ctx->fq_list, &batch);
+	ctx->fq_count = 0;
+	spin_unlock_irqrestore(&ctx->fq_lock, flags);
+	if (list_empty(&batch))
+		return;
+
+	iommu_iotlb_gather_init(&gather);
+	fl = dmashim_gather_freelist(&gather);
+	gather.start = ULONG_MAX;
+	gather.end = 0;
+	list_for_each_entry(e, &batch, node) {
+		gather.start = min(gather.start, e->start);
+		gather.end = max(gather.end, e->end);
+		if (!gather.pgsize || e->pgsize < gather.pgsize)
+			gather.pgsize = e->pgsize;
+		if (fl)
+			list_splice_init(&e->freelist, fl);
+	}
+	dmashim_ops_iotlb_sync(ctx->domain, &gather);
+
+	list_for_each_entry_safe(e, tmp, &batch, node) {
+		free_iova_fast(ctx->iovad, e->pfn, e->npages);
+		kfree(e);
+	}
+	dmashim_inc(ctx, fq_flushes, 1);
+}
+
+static void dmashim_fq_work(struct work_struct *work)
+{
+	struct dmashim_ctx *ctx = container_of(to_delayed_work(work),
+					       struct dmashim_ctx, fq_work);
+
+	dmashim_fq_flush(ctx);
+}
+
+void dmashim_fq_init(struct dmashim_ctx *ctx)
+{
+	spin_lock_init(&ctx->fq_lock);
+	INIT_LIST_HEAD(&ctx->fq_list);
+	INIT_DELAYED_WORK(&ctx->fq_work, dmashim_fq_work);
+}
+
+/**
+ * dmashim_fq_queue - defer the flush and the free of an unmapped range
+ * @ctx: device context (lazy domain)
+ * @pfn: first IOVA pfn of the range
+ * @npages: its length in granules
+ * @gather: what its unmap gathered; the page-table pages move to the queue
+ *
+ * Context: any context.
+ */
+void dmashim_fq_queue(struct dmashim_ctx *ctx, unsigned long pfn,
+		      unsigned long npages, struct iommu_iotlb_gather *gather)
+{
+	struct dmashim_fq_entry *e = kmalloc(sizeof(*e), GFP_ATOMIC);
+	struct list_head *fl = dmashim_gather_freelist(gather);
+	unsigned long flags;
+	unsigned int n;
+
+	if (!e) {
+		/* no room to defer: flush now, as a strict domain would */
+		dmashim_gather_set_queued(gather, false);
+		dmashim_ops_iotlb_sync(ctx->domain, gather);
+		free_iova_fast(ctx->iovad, pfn, npages);
+		return;
+	}
+	e->pfn = pfn;
+	e->npages = npages;
+	e->start = gather->start;
+	e->end = gather->end;
+	e->pgsize = gather->pgsize;
+	INIT_LIST_HEAD(&e->freelist);
+	if (fl)
+		list_splice_init(fl, &e->freelist);
+
+	spin_lock_irqsave(&ctx->fq_lock, flags);
+	list_add_tail(&e->node, &ctx->fq_list);
+	n = ++ctx->fq_count;
+	spin_unlock_irqrestore(&ctx->fq_lock, flags);
+	dmashim_inc(ctx, fq_queued, 1);
+
+	if (n >= DMASHIM_FQ_MAX)
+		dmashim_fq_flush(ctx);
+	else if (n == 1)
+		mod_delayed_work(system_wq, &ctx->fq_work,
+				 msecs_to_jiffies(DMASHIM_FQ_TIMEOUT_MS));
+}
+
+/**
+ * dmashim_fq_depth - ranges waiting for a flush
+ * @ctx: device context
+ *
+ * Return: the number of queued ranges.
+ */
+unsigned int dmashim_fq_depth(struct dmashim_ctx *ctx)
+{
+	return READ_ONCE(ctx->fq_count);
+}
+
+/**
+ * dmashim_fq_drain - flush and free everything queued, stop the timer
+ * @ctx: device context
+ *
+ * Context: process context (waits for the deferred work).
+ */
+void dmashim_fq_drain(struct dmashim_ctx *ctx)
+{
+	cancel_delayed_work_sync(&ctx->fq_work);
+	dmashim_fq_flush(ctx);
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dis_selftest: an in-guest self-test of the two-step DMA API (the shim's,
+ * or the kernel's own) with QEMU's edu device doing real DMA through the
+ * ranges.  It binds to an edu device only when asked (driver_override),
+ * runs every case at probe time and prints one line per case:
+ *
+ *	dis_selftest: <case>: pass | skip | FAIL <reason>
+ *	dis_selftest: summary: <n> passed, <n> failed, <n> skipped
+ */
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#include "selftest.h"
+
+static bool expect_iova = true;
+module_param(expect_iova, bool, 0444);
+MODULE_PARM_DESC(expect_iova,
+		 "The IOMMU mode translates, so try_alloc must succeed (default Y)");
+
+static bool stale;
+module_param(stale, bool, 0444);
+MODULE_PARM_DESC(stale,
+		 "Run the stale-IOVA cases (strict IOMMU modes only; default N)");
+
+static unsigned int stress_ms = 1500;
+module_param(stress_ms, uint, 0444);
+MODULE_PARM_DESC(stress_ms, "Duration of the stress case in ms (default 1500)");
+
+static const struct {
+	const char *name;
+	int (*run)(struct dis_test *t);
+} dis_cases[] = {
+	{ "alloc", dis_case_alloc },
+	{ "corner-size", dis_case_corner },
+	{ "fallback-map-phys", dis_case_fallback },
+	{ "link-dma-4-pages", dis_case_link_dma },
+	{ "unaligned-first", dis_case_unaligned },
+	{ "link-unaligned-eio", dis_case_link_eio },
+	{ "stale-after-destroy", dis_case_stale_destroy },
+	{ "stale-after-unlink", dis_case_stale_unlink },
+	{ "mixing", dis_case_mixing },
+	{ "stress", dis_case_stress },
+};
+
+static void dis_run(struct dis_test *t)
+{
+	unsigned int i, pass = 0, fail = 0, skip = 0;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(dis_cases); i++) {
+		t->why[0] = 0;
+		ret = dis_cases[i].run(t);
+		if (ret == 1) {
+			skip++;
+			pr_info("%s: skip\n", dis_cases[i].name);
+		} else if (ret) {
+			fail++;
+			pr_info("%s: FAIL %s (%d)\n", dis_cases[i].name,
+				t->why[0] ? t->why : "error", ret);
+		} else {
+			pass++;
+			pr_info("%s: pass\n", dis_cases[i].name);
+		}
+	}
+	pr_info("summary: %u passed, %u failed, %u skipped\n", pass, fail, skip);
+}
+
+static int dis_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct dis_test *t;
+	struct dis_edu *edu;
+	int ret;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	ret = pcim_iomap_regions(pdev, BIT(0), KBUILD_MODNAME);
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(EDU_DMA_BITS));
+	if (ret)
+		return ret;
+	edu = devm_kzalloc(&pdev->dev, sizeof(*edu), GFP_KERNEL);
+	t = devm_kzalloc(&pdev->dev, sizeof(*t), GFP_KERNEL);
+	if (!edu || !t)
+		return -ENOMEM;
+	ret = dis_edu_init(edu, pdev);
+	if (ret)
+		return ret;
+	t->scratch = (void *)devm_get_free_pages(&pdev->dev, GFP_KERNEL, 0);
+	if (!t->scratch)
+		return -ENOMEM;
+	t->dev = &pdev->dev;
+	t->edu = edu;
+	t->expect_iova = expect_iova;
+	t->stale = stale;
+	t->stress_ms = stress_ms;
+	dis_run(t);
+	return 0;
+}
+
+static void dis_remove(struct pci_dev *pdev)
+{
+}
+
+/* No ID table: it binds only to a device whose driver_override names it. */
+static struct pci_driver dis_driver = {
+	.name = KBUILD_MODNAME,
+	.probe = dis_probe,
+	.remove = dis_remove,
+};
+module_pci_driver(dis_driver);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Self-test of the two-step DMA API with QEMU's edu device");
+MODULE_AUTHOR("dma-iova-shim developers");

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef DIS_SELFTEST_H
+#define DIS_SELFTEST_H
+
+#include <linux/device.h>
+
+#include "edu.h"
+
+/**
+ * struct dis_test - what a test case works with
+ * @dev: the edu device's struct device
+ * @edu: its DMA engine
+ * @expect_iova: the IOMMU mode translates: try_alloc must succeed
+ * @stale: the IOMMU flushes strictly: stale IOVAs must be dead at once
+ * @stress_ms: how long the stress case runs
+ * @scratch: a page for reading the device buffer back
+ * @why: reason of the last failure
+ */
+struct dis_test {
+	struct device *dev;
+	struct dis_edu *edu;
+	bool expect_iova;
+	bool stale;
+	unsigned int stress_ms;
+	void *scratch;
+	char why[160];
+};
+
+int dis_case_alloc(struct dis_test *t);
+int dis_case_corner(struct dis_test *t);
+int dis_case_fallback(struct dis_test *t);
+int dis_case_link_dma(struct dis_test *t);
+int dis_case_unaligned(struct dis_test *t);
+int dis_case_link_eio(struct dis_test *t);
+int dis_case_stale_destroy(struct dis_test *t);
+int dis_case_stale_unlink(struct dis_test *t);
+int dis_case_mixing(struct dis_test *t);
+int dis_case_stress(struct dis_test *t);
+
+#endif /* DIS_SELFTEST_H */
