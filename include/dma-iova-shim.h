@@ -23,6 +23,7 @@
 #ifndef _DMA_IOVA_SHIM_H
 #define _DMA_IOVA_SHIM_H
 
+#include <linux/bits.h>
 #include <linux/dma-mapping.h>
 #include <linux/types.h>
 
@@ -42,7 +43,7 @@ struct dma_iova_state {
 	u64 __size;
 };
 
-#define DMA_IOVA_USE_SWIOTLB	(1ULL << 63)
+#define DMA_IOVA_USE_SWIOTLB	BIT_ULL(63)
 
 static inline size_t dma_iova_size(struct dma_iova_state *state)
 {
@@ -58,7 +59,7 @@ static inline bool dma_use_iova(struct dma_iova_state *state)
 
 #ifndef DMA_ATTR_MMIO
 /* Mainline's value; the shim strips it before calling the kernel. */
-#define DMA_ATTR_MMIO		(1UL << 10)
+#define DMA_ATTR_MMIO		BIT(10)
 #define DMA_IOVA_SHIM_OWN_ATTR_MMIO 1
 #endif
 

@@ -28,6 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPTS = os.path.join(TOP, "scripts")
 MODES = ["intel-strict-cm", "intel-strict", "intel-lazy", "amd", "pt", "none"]
+# Build flavours: a name usable in tests/matrix.ini -> (kernel key, make
+# arguments).  "7+shim" is the 7.x kernel with the shim forced in place of
+# the native API.
+FLAVOURS = {"7+shim": ("7", ["DMA_IOVA_SHIM_FORCE=1"])}
 
 
 class Tally:
@@ -98,29 +102,34 @@ def step(cmd, log, env=None):
     return r.returncode == 0
 
 
-def prepare_kernel(key, outdir, build, tally):
-    """Build modules and guest image for one kernel; False on failure."""
+def prepare_kernel(name, outdir, build, tally):
+    """Build modules and guest image for one kernel flavour; False on failure."""
+    key, make_args = FLAVOURS.get(name, (name, []))
     t0 = time.time()
-    log = os.path.join(outdir, f"build-{key}.log")
-    ok = step([os.path.join(SCRIPTS, "kbuild.sh"), key], log,
-              env=dict(os.environ, BUILD=build))
+    log = os.path.join(outdir, f"build-{name}.log")
+    env = dict(os.environ, BUILD=build)
+    if name != key:
+        env["OBJ"] = os.path.join(build, "obj", name)
+    ok = step([os.path.join(SCRIPTS, "kbuild.sh"), key] + make_args, log, env=env)
     if ok:
         with open(log) as f:
             warnings = [ln.strip() for ln in f if "warning:" in ln]
         if warnings:
-            tally.line("FAIL", key, "-", "build (W=1)", time.time() - t0,
+            tally.line("FAIL", name, "-", "build (W=1)", time.time() - t0,
                        f"{len(warnings)} warning(s), first: {warnings[0][:120]}; see {log}")
         else:
-            tally.line("ok", key, "-", "build (W=1)", time.time() - t0)
+            tally.line("ok", name, "-", "build (W=1)", time.time() - t0)
     else:
-        tally.line("FAIL", key, "-", "build (W=1)", time.time() - t0, f"see {log}")
+        tally.line("FAIL", name, "-", "build (W=1)", time.time() - t0, f"see {log}")
         return False
-    lint(tally, outdir, "sparse", key)
+    if name == key:
+        lint(tally, outdir, "sparse", key)
     t0 = time.time()
-    log = os.path.join(outdir, f"initramfs-{key}.log")
+    log = os.path.join(outdir, f"initramfs-{name}.log")
     if not step([sys.executable, os.path.join(SCRIPTS, "mkinitramfs.py"),
-                 "--build", build, key], log):
-        tally.line("FAIL", key, "-", "guest image", time.time() - t0, f"see {log}")
+                 "--build", build, "--obj", env.get("OBJ", os.path.join(build, "obj", key)),
+                 "--out", os.path.join(build, "initramfs", name + ".cpio"), key], log):
+        tally.line("FAIL", name, "-", "guest image", time.time() - t0, f"see {log}")
         return False
     return True
 
@@ -130,9 +139,13 @@ def run_boot(run, build, outdir, tally):
     out = os.path.join(outdir, f"{name}-{kernel}-{mode}")
     tests = sec["tests"].split()
     cmd = [sys.executable, os.path.join(SCRIPTS, "run-vm.py"), "--build", build,
-           "--kernel", kernel, "--mode", mode, "--tests", ",".join(tests),
+           "--kernel", FLAVOURS.get(kernel, (kernel,))[0],
+           "--initrd", os.path.join(build, "initramfs", kernel + ".cpio"),
+           "--mode", mode, "--tests", ",".join(tests),
            "--out", out, "--timeout", sec.get("timeout", "300")]
     cmd += sec.get("vm", "").split()
+    if kernel in FLAVOURS:
+        cmd += ["--append", "dis.flavour=" + kernel.split("+", 1)[1]]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         with open(os.path.join(out, "result.json")) as f:
@@ -237,7 +250,8 @@ def main():
               f"{lock[k]['suite']})", flush=True)
     for what in LINTS:
         lint(tally, outdir, what)
-    ready = [k for k in keys if prepare_kernel(k, outdir, build, tally)]
+    builds = keys + [f for f, (k, _) in FLAVOURS.items() if k in keys]
+    ready = [k for k in builds if prepare_kernel(k, outdir, build, tally)]
 
     cfg = configparser.ConfigParser()
     cfg.read(os.path.join(TOP, "tests", "matrix.ini"))
@@ -247,6 +261,7 @@ def main():
             continue
         sec = cfg[name]
         kk = all_keys if sec.get("kernels", "all") == "all" else sec["kernels"].split()
+        kk = [k for k in kk if FLAVOURS.get(k, (k,))[0] in keys]
         mm = MODES if sec.get("modes", "all") == "all" else sec["modes"].split()
         for m in modes:
             for k in ready:

@@ -43,7 +43,7 @@ MODES = {
     "intel-strict-cm": (["-device", "intel-iommu,caching-mode=on"], STRICT_INTEL),
     "intel-strict": (["-device", "intel-iommu"], STRICT_INTEL),
     "intel-lazy": (["-device", "intel-iommu"], "intel_iommu=on iommu.strict=0"),
-    "amd": (["-device", "amd-iommu"], "iommu.strict=1"),
+    "amd": (["-device", "amd-iommu"], "amd_iommu=fullflush iommu.strict=1"),
     "pt": (["-device", "intel-iommu"], "intel_iommu=on iommu=pt"),
     "none": ([], ""),
 }

@@ -8,6 +8,8 @@ The guest's /init reports tests with @@ lines (tests/guest/lib.sh):
   @@BEGIN <test>                  a test starts
   @@EXPECT <regex>                this test will make the kernel print such a line
   @@IOTLB-BEGIN/END <label>       window for counting IOTLB invalidations
+  @@IOTLB-OPS <label> <n>         the window did n requests (default: count
+                                  the NVMe I/O commands in it)
   @@IOTLB-CHECK <label> per_io <op> <value>
   @@END <test> ok|FAIL|SKIP <secs> [reason]
   @@DONE                          all tests ran; the guest powers off next
@@ -89,6 +91,14 @@ class Test:
                 "reasons": self.reasons, "note": self.note}
 
 
+def _count(iotlb, window, n_ops):
+    r = dict(iotlb(window[0], window[1]))
+    if n_ops is not None:
+        r["io"] = n_ops
+        r["per_io"] = r["inval"] / n_ops if n_ops else 0.0
+    return r
+
+
 def _op(op, a, b):
     return {"lt": a < b, "le": a <= b, "eq": a == b, "ge": a >= b,
             "gt": a > b}[op]
@@ -111,6 +121,7 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None):
     started = done = False
     early_flake = None
     windows = {}        # label -> [t_begin, t_end]
+    ops = {}            # label -> requests declared by the guest
     checks = []         # (test, label, op, value)
 
     def get(name):
@@ -156,6 +167,9 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None):
                 w = windows.setdefault(words[1], [None, None])
                 w[0 if kw == "IOTLB-BEGIN" else 1] = t
                 continue
+            if kw == "IOTLB-OPS" and len(words) >= 3:
+                ops[words[1]] = int(words[2])
+                continue
             if kw == "IOTLB-CHECK" and len(words) >= 5 and last is not None:
                 checks.append((last, words[1], words[3], float(words[4])))
                 continue
@@ -196,16 +210,16 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None):
         if not w or None in w:
             tt.fail(f"iotlb {label}: window not closed")
             continue
-        r = iotlb(w[0], w[1])
+        r = _count(iotlb, w, ops.get(label))
         iotlb_report[label] = r
         if r["io"] == 0:
-            tt.fail(f"iotlb {label}: no NVMe I/O in the window")
+            tt.fail(f"iotlb {label}: no NVMe I/O (or declared requests) in the window")
         elif not _op(op, r["per_io"], value):
             tt.fail(f"iotlb {label}: {r['per_io']:.3f} invalidations per I/O, "
                     f"wanted {op} {value}")
     for label, w in windows.items():
         if label not in iotlb_report and iotlb is not None and None not in w:
-            iotlb_report[label] = iotlb(w[0], w[1])
+            iotlb_report[label] = _count(iotlb, w, ops.get(label))
 
     if timed_out:
         poweroff.fail(f"guest did not power off within {timeout or '?'} s")

@@ -45,7 +45,7 @@ static inline bool dmashim_dev_uses_dma_iommu(struct device *dev)
 	return dev->dma_iommu;
 #else
 	/* Before the bit existed, dma-iommu installed its own dma_map_ops. */
-	return get_dma_ops(dev) != NULL;
+	return !!get_dma_ops(dev);
 #endif
 }
 
@@ -69,7 +69,7 @@ static inline bool dmashim_domain_is_lazy(struct iommu_domain *d,
 #if defined(HAVE_DOMAIN_DMA_FQ)
 	return d->type == IOMMU_DOMAIN_DMA_FQ;
 #elif defined(HAVE_IOVA_FLUSH_CB)
-	return iovad->flush_cb != NULL;
+	return !!iovad->flush_cb;
 #else
 	return false;
 #endif

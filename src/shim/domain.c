@@ -270,7 +270,7 @@ void dmashim_count_fallback(struct device *dev, enum dmashim_fallback why)
 	struct dmashim_ctx *ctx = dmashim_ctx_find(dev);
 
 	if (ctx) {
-		dmashim_inc(ctx, fallbacks[why], 1);
+		this_cpu_add(ctx->stats->fallbacks[why], 1);
 		dmashim_ctx_put(ctx);
 	} else {
 		this_cpu_inc(dmashim_orphan_stats->fallbacks[why]);
@@ -307,11 +307,10 @@ static void dmashim_forget(struct device *dev)
 }
 
 /**
- * dmashim_for_each_ctx - call fn for every known device context
- * @fn: the function; called without locks held, with a reference
- * @arg: passed to fn
+ * dmashim_walk_ctxs - visit every known device context
+ * @walk: walk->visit() is called without locks held, with a reference
  */
-void dmashim_for_each_ctx(dmashim_ctx_fn fn, void *arg)
+void dmashim_walk_ctxs(struct dmashim_walk *walk)
 {
 	struct dmashim_ctx *ctx, **all;
 	unsigned int n = 0, i, bkt;
@@ -340,7 +339,7 @@ again:
 	spin_unlock_irqrestore(&dmashim_table_lock, flags);
 	n = i;
 	for (i = 0; i < n; i++) {
-		fn(all[i], arg);
+		walk->visit(all[i], walk);
 		dmashim_ctx_put(all[i]);
 	}
 	kfree(all);

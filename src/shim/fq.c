@@ -64,7 +64,7 @@ static void dmashim_fq_flush(struct dmashim_ctx *ctx)
 		free_iova_fast(ctx->iovad, e->pfn, e->npages);
 		kfree(e);
 	}
-	dmashim_inc(ctx, fq_flushes, 1);
+	this_cpu_add(ctx->stats->fq_flushes, 1);
 }
 
 static void dmashim_fq_work(struct work_struct *work)
@@ -119,7 +119,7 @@ void dmashim_fq_queue(struct dmashim_ctx *ctx, unsigned long pfn,
 	list_add_tail(&e->node, &ctx->fq_list);
 	n = ++ctx->fq_count;
 	spin_unlock_irqrestore(&ctx->fq_lock, flags);
-	dmashim_inc(ctx, fq_queued, 1);
+	this_cpu_add(ctx->stats->fq_queued, 1);
 
 	if (n >= DMASHIM_FQ_MAX)
 		dmashim_fq_flush(ctx);

@@ -195,7 +195,8 @@ static void dmashim_untrack(struct dmashim_ctx *ctx, unsigned long pfn)
  * Return: true on success.  false if the two-step API cannot be used for
  * this device or request: no IOMMU, an identity (passthrough) domain, an
  * untrusted device, an allocator the shim could not verify, size 0 or with
- * bit 63 set, or no IOVA space.  @state is zeroed then, and the caller must
+ * bit 63 set (both warn once: they are caller bugs), or no IOVA space.
+ * @state is zeroed then, and the caller must
  * map with the regular DMA API (dma_map_page(), dma_map_sg(),
  * dmashim_map_phys()) instead.
  */
@@ -208,13 +209,14 @@ bool dmashim_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 	size_t pad, len;
 
 	memset(state, 0, sizeof(*state));
-	if (!size || (size & DMA_IOVA_USE_SWIOTLB)) {
-		dmashim_count_fallback(dev, DMASHIM_FB_SIZE);
-		return false;
-	}
 	ctx = dmashim_ctx_get(dev, &why);
 	if (!ctx)
 		goto fallback;
+	/* caller bugs, which mainline warns about too */
+	if (WARN_ON_ONCE(!size) || WARN_ON_ONCE(size & DMA_IOVA_USE_SWIOTLB)) {
+		why = DMASHIM_FB_SIZE;
+		goto fallback_put;
+	}
 	if (dmashim_inject_alloc_failure()) {
 		why = DMASHIM_FB_INJECTED;
 		goto fallback_put;
@@ -241,7 +243,7 @@ bool dmashim_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 	}
 	state->addr = ((dma_addr_t)pfn << ctx->shift) + pad;
 	state->__size = size;
-	dmashim_inc(ctx, allocs, 1);
+	this_cpu_add(ctx->stats->allocs, 1);
 	dmashim_ctx_put(ctx);
 	return true;
 
@@ -315,11 +317,11 @@ int dmashim_iova_link(struct device *dev, struct dma_iova_state *state,
 			  dmashim_prot(dev, dir, attrs));
 	if (ret)
 		goto out_err;
-	dmashim_inc(ctx, links, 1);
-	dmashim_inc(ctx, bytes_mapped, size);
+	this_cpu_add(ctx->stats->links, 1);
+	this_cpu_add(ctx->stats->bytes_mapped, size);
 	goto out;
 out_err:
-	dmashim_inc(ctx, link_errors, 1);
+	this_cpu_add(ctx->stats->link_errors, 1);
 out:
 	dmashim_ctx_put(ctx);
 	return ret;
@@ -349,7 +351,7 @@ int dmashim_iova_sync(struct device *dev, struct dma_iova_state *state,
 	if (!ctx)
 		return -EINVAL;
 	ret = dmashim_ops_sync_map(ctx->domain, state->addr + offset, size);
-	dmashim_inc(ctx, syncs, 1);
+	this_cpu_add(ctx->stats->syncs, 1);
 	dmashim_ctx_put(ctx);
 	return ret;
 }
@@ -377,7 +379,7 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 	WARN_ONCE(unmapped != len, "dma_iova_shim: unmapped %zu of %zu bytes\n",
 		  unmapped, len);
 	if (len)
-		dmashim_inc(ctx, unlinks, 1);
+		this_cpu_add(ctx->stats->unlinks, 1);
 	if (!free) {
 		if (unmapped)
 			dmashim_ops_iotlb_sync(ctx->domain, &gather);
@@ -388,7 +390,7 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 	pfn = (state->addr - pad) >> ctx->shift;
 	npages = dmashim_align(ctx, dma_iova_size(state) + pad) >> ctx->shift;
 	dmashim_untrack(ctx, pfn);
-	dmashim_inc(ctx, frees, 1);
+	this_cpu_add(ctx->stats->frees, 1);
 	if (ctx->lazy && unmapped) {
 		dmashim_fq_queue(ctx, pfn, npages, &gather);
 	} else {
@@ -458,7 +460,7 @@ void dmashim_iova_free(struct device *dev, struct dma_iova_state *state)
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_free);
 
-static void dmashim_report_leak(struct dmashim_ctx *ctx, void *arg)
+static void dmashim_report_leak(struct dmashim_ctx *ctx)
 {
 	struct dmashim_range *r;
 	struct iommu_iotlb_gather gather;
@@ -484,5 +486,5 @@ static void dmashim_report_leak(struct dmashim_ctx *ctx, void *arg)
  */
 void dmashim_release_ranges(struct dmashim_ctx *ctx)
 {
-	dmashim_report_leak(ctx, NULL);
+	dmashim_report_leak(ctx);
 }

@@ -91,8 +91,6 @@ struct dmashim_range {
 	void *caller;
 };
 
-#define dmashim_inc(ctx, field, n) this_cpu_add((ctx)->stats->field, (n))
-
 /* domain.c */
 struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
 				    enum dmashim_fallback *why);
@@ -102,8 +100,12 @@ void dmashim_count_fallback(struct device *dev, enum dmashim_fallback why);
 struct dmashim_counters __percpu *dmashim_orphans(void);
 int dmashim_domains_init(void);
 void dmashim_domains_exit(void);
-typedef void (*dmashim_ctx_fn)(struct dmashim_ctx *ctx, void *arg);
-void dmashim_for_each_ctx(dmashim_ctx_fn fn, void *arg);
+/* A walk over every device context; embed it and use container_of(). */
+struct dmashim_walk {
+	void (*visit)(struct dmashim_ctx *ctx, struct dmashim_walk *walk);
+};
+
+void dmashim_walk_ctxs(struct dmashim_walk *walk);
 
 /* iova.c */
 size_t dmashim_unmap_range(struct dmashim_ctx *ctx, unsigned long iova,

@@ -75,13 +75,14 @@ static int dmashim_dev_show(struct seq_file *m, void *unused)
 DEFINE_SHOW_ATTRIBUTE(dmashim_dev);
 
 struct dmashim_total {
+	struct dmashim_walk walk;
 	struct dmashim_counters sum;
 	u64 depth;
 };
 
-static void dmashim_total_one(struct dmashim_ctx *ctx, void *arg)
+static void dmashim_total_one(struct dmashim_ctx *ctx, struct dmashim_walk *w)
 {
-	struct dmashim_total *t = arg;
+	struct dmashim_total *t = container_of(w, struct dmashim_total, walk);
 
 	dmashim_add(&t->sum, ctx->stats);
 	t->depth += dmashim_fq_depth(ctx);
@@ -89,9 +90,9 @@ static void dmashim_total_one(struct dmashim_ctx *ctx, void *arg)
 
 static int dmashim_total_show(struct seq_file *m, void *unused)
 {
-	struct dmashim_total t = {};
+	struct dmashim_total t = { .walk.visit = dmashim_total_one };
 
-	dmashim_for_each_ctx(dmashim_total_one, &t);
+	dmashim_walk_ctxs(&t.walk);
 	dmashim_add(&t.sum, dmashim_orphans());
 	dmashim_show(m, &t.sum, t.depth);
 	return 0;

@@ -55,6 +55,11 @@ iotlb_end() {
 	echo "@@IOTLB-END $1"
 }
 
+# iotlb_ops LABEL N: the window did N requests (when they are not NVMe I/O).
+iotlb_ops() {
+	echo "@@IOTLB-OPS $1 $2"
+}
+
 iotlb_check() {
 	echo "@@IOTLB-CHECK $*"
 }

@@ -144,7 +144,8 @@ int dis_case_fallback(struct dis_test *t)
 	u8 got[512];
 	int ret;
 
-	p = alloc_page(GFP_KERNEL);
+	/* below the edu's 28-bit DMA mask: no IOMMU may be there to help */
+	p = alloc_page(GFP_KERNEL | GFP_DMA);
 	if (!p)
 		return -ENOMEM;
 	dis_fill(p, 77);
@@ -334,11 +335,10 @@ static int dis_stale(struct dis_test *t, bool destroy)
 		goto out;
 	}
 	old = st.addr;
-	if (destroy) {
+	if (destroy)
 		dma_iova_destroy(t->dev, &st, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
-	} else {
+	else
 		dma_iova_unlink(t->dev, &st, 0, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
-	}
 	/* now the device tries both directions through the stale IOVA */
 	ret = dis_preset(t, 0, 0x11, 1024);
 	if (!ret)
@@ -494,7 +494,8 @@ static int dis_stress_thread(void *arg)
 			k = get_random_u32() % nseg;
 			if (iommu_iova_to_phys(dom, st.addr + k * PAGE_SIZE) !=
 			    page_to_phys(s->pool[(k * 7 + nseg) % s->npool])) {
-				snprintf(s->why, sizeof(s->why), "segment %u of %u misplaced", k, nseg);
+				snprintf(s->why, sizeof(s->why),
+					 "segment %u of %u misplaced", k, nseg);
 				ret = -EIO;
 			}
 		} else {
@@ -544,5 +545,51 @@ int dis_case_stress(struct dis_test *t)
 	if (!ret)
 		pr_info("stress: %lu ranges of 1-256 pages in %u ms, %u threads\n",
 			total, t->stress_ms, THREADS);
+	return ret;
+}
+
+/**
+ * dis_requests - n requests of nseg scattered pages, no device DMA
+ * @t: the test
+ * @n: requests
+ * @nseg: pages per request
+ *
+ * Each request is try_alloc, one link per page, one sync, destroy: what a
+ * block driver does per I/O.  The host counts the IOTLB invalidations the
+ * batch costs (QEMU trace).
+ *
+ * Return: 0, or a negative errno.
+ */
+int dis_requests(struct dis_test *t, unsigned int n, unsigned int nseg)
+{
+	struct page **pages;
+	struct dma_iova_state st;
+	unsigned int i, k;
+	int ret = 0;
+
+	pages = kcalloc(nseg, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	if (dis_alloc_pages(pages, nseg)) {
+		kfree(pages);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n && !ret; i++) {
+		if (!dma_iova_try_alloc(t->dev, &st, 0, nseg * PAGE_SIZE)) {
+			ret = -ENOSPC;
+			break;
+		}
+		for (k = 0; k < nseg; k++) {
+			ret = dma_iova_link(t->dev, &st, page_to_phys(pages[k]),
+					    k * PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE, 0);
+			if (ret)
+				break;
+		}
+		if (!ret)
+			ret = dma_iova_sync(t->dev, &st, 0, nseg * PAGE_SIZE);
+		dma_iova_destroy(t->dev, &st, k * PAGE_SIZE, DMA_TO_DEVICE, 0);
+	}
+	dis_free_pages(pages, nseg);
+	kfree(pages);
 	return ret;
 }

@@ -50,7 +50,7 @@ static int dis_edu_dma(struct dis_edu *edu, u64 src, u64 dst, u32 len,
 			mutex_unlock(&edu->lock);
 			return -ETIMEDOUT;
 		}
-		msleep(5);
+		usleep_range(5000, 6000);
 		waited_ms += 5;
 	}
 	mutex_unlock(&edu->lock);

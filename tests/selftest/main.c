@@ -7,10 +7,17 @@
  *
  *	dis_selftest: <case>: pass | skip | FAIL <reason>
  *	dis_selftest: summary: <n> passed, <n> failed, <n> skipped
+ *
+ * Writing N to /sys/kernel/debug/dis_selftest/requests32 then makes N
+ * requests of 32 scattered pages (no device DMA), for the host to count
+ * the IOTLB invalidations they cost.
  */
+#include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+
+#include <dma-iova-shim.h>
 
 #include "selftest.h"
 
@@ -23,6 +30,14 @@ static bool stale;
 module_param(stale, bool, 0444);
 MODULE_PARM_DESC(stale,
 		 "Run the stale-IOVA cases (strict IOMMU modes only; default N)");
+
+#ifdef DMA_IOVA_SHIM_USES_NATIVE
+static char *api = "native";
+#else
+static char *api = "shim";
+#endif
+module_param(api, charp, 0444);
+MODULE_PARM_DESC(api, "Read only: which implementation the module calls (native or shim)");
 
 static unsigned int stress_ms = 1500;
 module_param(stress_ms, uint, 0444);
@@ -42,6 +57,34 @@ static const struct {
 	{ "stale-after-unlink", dis_case_stale_unlink },
 	{ "mixing", dis_case_mixing },
 	{ "stress", dis_case_stress },
+};
+
+#define DIS_MAX_REQUESTS 100000
+
+static DEFINE_MUTEX(dis_lock);		/* protects dis_current */
+static struct dis_test *dis_current;
+static struct dentry *dis_debugfs;
+
+static ssize_t dis_requests_write(struct file *file, const char __user *ubuf,
+				  size_t len, loff_t *ppos)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint_from_user(ubuf, len, 0, &n);
+	if (ret)
+		return ret;
+	if (!n || n > DIS_MAX_REQUESTS)
+		return -EINVAL;
+	mutex_lock(&dis_lock);
+	ret = dis_current ? dis_requests(dis_current, n, 32) : -ENODEV;
+	mutex_unlock(&dis_lock);
+	return ret ? ret : len;
+}
+
+static const struct file_operations dis_requests_fops = {
+	.owner = THIS_MODULE,
+	.write = dis_requests_write,
 };
 
 static void dis_run(struct dis_test *t)
@@ -90,7 +133,8 @@ static int dis_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = dis_edu_init(edu, pdev);
 	if (ret)
 		return ret;
-	t->scratch = (void *)devm_get_free_pages(&pdev->dev, GFP_KERNEL, 0);
+	/* reachable under the 28-bit mask even without an IOMMU */
+	t->scratch = (void *)devm_get_free_pages(&pdev->dev, GFP_KERNEL | GFP_DMA, 0);
 	if (!t->scratch)
 		return -ENOMEM;
 	t->dev = &pdev->dev;
@@ -99,11 +143,17 @@ static int dis_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	t->stale = stale;
 	t->stress_ms = stress_ms;
 	dis_run(t);
+	mutex_lock(&dis_lock);
+	dis_current = t;
+	mutex_unlock(&dis_lock);
 	return 0;
 }
 
 static void dis_remove(struct pci_dev *pdev)
 {
+	mutex_lock(&dis_lock);
+	dis_current = NULL;
+	mutex_unlock(&dis_lock);
 }
 
 /* No ID table: it binds only to a device whose driver_override names it. */
@@ -112,7 +162,23 @@ static struct pci_driver dis_driver = {
 	.probe = dis_probe,
 	.remove = dis_remove,
 };
-module_pci_driver(dis_driver);
+
+static int __init dis_init(void)
+{
+	dis_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("requests32", 0200, dis_debugfs, NULL,
+			    &dis_requests_fops);
+	return pci_register_driver(&dis_driver);
+}
+
+static void __exit dis_exit(void)
+{
+	pci_unregister_driver(&dis_driver);
+	debugfs_remove_recursive(dis_debugfs);
+}
+
+module_init(dis_init);
+module_exit(dis_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Self-test of the two-step DMA API with QEMU's edu device");

@@ -36,5 +36,6 @@ int dis_case_stale_destroy(struct dis_test *t);
 int dis_case_stale_unlink(struct dis_test *t);
 int dis_case_mixing(struct dis_test *t);
 int dis_case_stress(struct dis_test *t);
+int dis_requests(struct dis_test *t, unsigned int n, unsigned int nseg);
 
 #endif /* DIS_SELFTEST_H */

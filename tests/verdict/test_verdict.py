@@ -144,6 +144,22 @@ class Iotlb(unittest.TestCase):
         self.assertIn("iotlb strict: 0.500", why)
         self.assertIn("iotlb lazy: 0.300", why)
 
+    def test_declared_request_count_replaces_nvme_io(self):
+        lines = [ln for ln in load("iotlb.log")]
+        i = lines.index("@@IOTLB-CHECK strict per_io ge 1\n")
+        lines.insert(i, "@@IOTLB-OPS strict 50\n")
+        timed = [(1000.0 + k, ln) for k, ln in enumerate(lines)]
+        t0 = next(tm for tm, ln in timed if ln.startswith("@@IOTLB-BEGIN strict"))
+        with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
+            for k in range(100):
+                f.write(f"1@{t0 + 0.001 * (k + 1):.6f}:vtd_inv_desc_iotlb_pages x\n")
+            path = f.name
+        try:
+            res = verdict.analyse(timed, iotlb=iotlb.counter(path))
+        finally:
+            os.unlink(path)
+        self.assertEqual(res["iotlb"]["strict"]["per_io"], 2.0)
+
     def test_no_trace_fails_a_check(self):
         res = verdict.analyse(load("iotlb.log"))
         self.assertEqual(status(res)["stock-iotlb"], "FAIL")

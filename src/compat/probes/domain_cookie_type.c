@@ -1,4 +1,6 @@
-/* v6.15: domain->cookie_type says what the iova_cookie union holds. */
+/*
+ * v6.15: domain->cookie_type says what the iova_cookie union holds.
+ */
 #include <linux/iommu.h>
 bool probe(struct iommu_domain *d)
 {

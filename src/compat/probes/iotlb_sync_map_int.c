@@ -1,4 +1,6 @@
-/* v6.8: iotlb_sync_map() returns an error code. */
+/*
+ * v6.8: iotlb_sync_map() returns an error code.
+ */
 #include <linux/iommu.h>
 int probe(struct iommu_domain *d)
 {

@@ -1,4 +1,6 @@
-/* v5.13: iotlb_sync_map() takes the iova and size it syncs. */
+/*
+ * v5.13: iotlb_sync_map() takes the iova and size it syncs.
+ */
 #include <linux/iommu.h>
 void probe(struct iommu_domain *d)
 {
