@@ -20,6 +20,10 @@
 
 #include "compat-config.h"
 
+#ifdef HAVE_GENERIC_PT
+#include <linux/generic_pt/iommu.h>
+#endif
+
 #if !IS_ENABLED(CONFIG_IOMMU_DMA)
 #error "dma_iova_shim needs a kernel with CONFIG_IOMMU_DMA"
 #endif
@@ -78,6 +82,55 @@ static inline bool dmashim_domain_is_lazy(struct iommu_domain *d,
 static inline bool dmashim_dev_untrusted(struct device *dev)
 {
 	return dev_is_pci(dev) && to_pci_dev(dev)->untrusted;
+}
+
+/*
+ * Map or unmap a whole range through a generic page table (iommupt), if the
+ * domain has one.  Return false if it has not: use the domain ops then.
+ */
+static inline bool dmashim_pt_map(struct iommu_domain *d, unsigned long iova,
+				  phys_addr_t paddr, size_t size, int prot,
+				  size_t *mapped, int *ret)
+{
+#ifdef HAVE_GENERIC_PT
+	struct pt_iommu *pt = iommupt_from_domain(d);
+
+	if (pt) {
+		*ret = pt->ops->map_range(pt, iova, paddr, size, prot,
+					  GFP_ATOMIC, mapped);
+		return true;
+	}
+#endif
+	return false;
+}
+
+static inline bool dmashim_pt_unmap(struct iommu_domain *d, unsigned long iova,
+				    size_t size, struct iommu_iotlb_gather *g,
+				    size_t *unmapped)
+{
+#ifdef HAVE_GENERIC_PT
+	struct pt_iommu *pt = iommupt_from_domain(d);
+
+	if (pt) {
+		*unmapped = pt->ops->unmap_range(pt, iova, size, g);
+		return true;
+	}
+#endif
+	return false;
+}
+
+/* Can the shim write this domain's page tables at all? */
+static inline bool dmashim_domain_has_pgtbl_ops(struct iommu_domain *d)
+{
+#ifdef HAVE_GENERIC_PT
+	if (iommupt_from_domain(d))
+		return true;
+#endif
+#ifdef HAVE_DOMAIN_OPS_MAP_PAGES
+	return d->ops->map_pages && d->ops->unmap_pages;
+#else
+	return d->ops->map && d->ops->unmap;
+#endif
 }
 
 /* Map pgcount pages of pgsize at iova, no IOTLB sync. */

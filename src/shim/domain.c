@@ -135,6 +135,10 @@ static bool dmashim_unusable(struct device *dev, struct iommu_domain *domain,
 		*why = DMASHIM_FB_NOT_DMA_API;
 		return true;
 	}
+	if (!dmashim_domain_has_pgtbl_ops(domain)) {
+		*why = DMASHIM_FB_NOT_DMA_API;
+		return true;
+	}
 	if (dmashim_dev_untrusted(dev)) {
 		*why = DMASHIM_FB_UNTRUSTED;
 		return true;

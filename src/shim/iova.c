@@ -92,6 +92,8 @@ static int dmashim_map(struct dmashim_ctx *ctx, unsigned long iova,
 	struct iommu_iotlb_gather gather;
 	int ret = 0;
 
+	if (dmashim_pt_map(domain, iova, paddr, size, prot, &done, &ret))
+		goto out;
 	while (done < size) {
 		pgsize = dmashim_pgsize(domain, iova + done, paddr + done,
 					size - done, &count);
@@ -106,6 +108,7 @@ static int dmashim_map(struct dmashim_ctx *ctx, unsigned long iova,
 			break;
 		}
 	}
+out:
 	if (ret && done) {
 		/* nothing was synced, but the device may have walked it */
 		iommu_iotlb_gather_init(&gather);
@@ -130,6 +133,8 @@ size_t dmashim_unmap_range(struct dmashim_ctx *ctx, unsigned long iova,
 	struct iommu_domain *domain = ctx->domain;
 	size_t done = 0, pgsize, count, n;
 
+	if (dmashim_pt_unmap(domain, iova, size, gather, &done))
+		return done;
 	while (done < size) {
 		pgsize = dmashim_pgsize(domain, iova + done, 0, size - done,
 					&count);

