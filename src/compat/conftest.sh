@@ -31,12 +31,27 @@ if ! $cc -c -o "$tmp/sanity.o" "$tmp/sanity.c" >>"$log" 2>&1; then
 	exit 1
 fi
 
+# The probes are independent: compile them all at once, report in order.
 for p in "$probes"/*.c; do
-	name=$(basename "$p" .c | tr 'a-z-' 'A-Z_')
-	echo "--- $name" >>"$log"
-	if $cc -Werror=implicit-function-declaration -Werror=incompatible-pointer-types \
-		-Werror=int-conversion -Werror=return-type -Wno-missing-prototypes \
-		-Wno-missing-declarations -c -o "$tmp/probe.o" "$p" >>"$log" 2>&1; then
+	n=$(basename "$p" .c)
+	(
+		if $cc -Werror=implicit-function-declaration \
+			-Werror=incompatible-pointer-types -Werror=int-conversion \
+			-Werror=return-type -Wno-missing-prototypes \
+			-Wno-missing-declarations -c -o "$tmp/$n.o" "$p" \
+			>"$tmp/$n.log" 2>&1; then
+			echo yes >"$tmp/$n.result"
+		else
+			echo no >"$tmp/$n.result"
+		fi
+	) &
+done
+wait
+for p in "$probes"/*.c; do
+	n=$(basename "$p" .c)
+	name=$(echo "$n" | tr 'a-z-' 'A-Z_')
+	{ echo "--- $name"; cat "$tmp/$n.log"; } >>"$log"
+	if [ "$(cat "$tmp/$n.result")" = yes ]; then
 		echo "#define HAVE_$name 1"
 	else
 		echo "/* #undef HAVE_$name */"

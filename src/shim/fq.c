@@ -6,7 +6,8 @@
  * device.  A destroyed range is unmapped at once but its IOTLB flush is
  * deferred: the range (its IOVA, the extent to invalidate and the page-table
  * pages the unmap released) waits on the queue.  The queue is flushed when
- * it holds DMASHIM_FQ_MAX ranges, DMASHIM_FQ_TIMEOUT_MS after its first
+ * it holds DMASHIM_FQ_MAX ranges or DMASHIM_FQ_MAX_PAGES granules of IOVA
+ * space, when an allocation finds no space, DMASHIM_FQ_TIMEOUT_MS after its first
  * entry, when the device's driver is unbound and when the module unloads.
  * A flush is one IOTLB invalidation covering every queued range, through
  * the IOMMU driver's own iotlb_sync (which also frees the page-table pages
@@ -19,6 +20,7 @@
 #include "shim.h"
 
 #define DMASHIM_FQ_MAX		256
+#define DMASHIM_FQ_MAX_PAGES	8192	/* granules of IOVA space held back */
 #define DMASHIM_FQ_TIMEOUT_MS	10
 
 struct dmashim_fq_entry {
@@ -31,7 +33,13 @@ struct dmashim_fq_entry {
 	struct list_head freelist;	/* page-table pages to free */
 };
 
-static void dmashim_fq_flush(struct dmashim_ctx *ctx)
+/**
+ * dmashim_fq_flush - flush now and free everything queued so far
+ * @ctx: device context
+ *
+ * Context: any context.
+ */
+void dmashim_fq_flush(struct dmashim_ctx *ctx)
 {
 	struct dmashim_fq_entry *e, *tmp;
 	struct iommu_iotlb_gather gather;
@@ -42,6 +50,7 @@ static void dmashim_fq_flush(struct dmashim_ctx *ctx)
 	spin_lock_irqsave(&ctx->fq_lock, flags);
 	list_splice_init(&ctx->fq_list, &batch);
 	ctx->fq_count = 0;
+	ctx->fq_pages = 0;
 	spin_unlock_irqrestore(&ctx->fq_lock, flags);
 	if (list_empty(&batch))
 		return;
@@ -96,7 +105,7 @@ void dmashim_fq_queue(struct dmashim_ctx *ctx, unsigned long pfn,
 {
 	struct dmashim_fq_entry *e = kmalloc(sizeof(*e), GFP_ATOMIC);
 	struct list_head *fl = dmashim_gather_freelist(gather);
-	unsigned long flags;
+	unsigned long flags, pages;
 	unsigned int n;
 
 	if (!e) {
@@ -118,10 +127,11 @@ void dmashim_fq_queue(struct dmashim_ctx *ctx, unsigned long pfn,
 	spin_lock_irqsave(&ctx->fq_lock, flags);
 	list_add_tail(&e->node, &ctx->fq_list);
 	n = ++ctx->fq_count;
+	pages = ctx->fq_pages += npages;
 	spin_unlock_irqrestore(&ctx->fq_lock, flags);
 	this_cpu_add(ctx->stats->fq_queued, 1);
 
-	if (n >= DMASHIM_FQ_MAX)
+	if (n >= DMASHIM_FQ_MAX || pages >= DMASHIM_FQ_MAX_PAGES)
 		dmashim_fq_flush(ctx);
 	else if (n == 1)
 		mod_delayed_work(system_wq, &ctx->fq_work,

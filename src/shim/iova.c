@@ -237,6 +237,12 @@ bool dmashim_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 	if (!pfn)
 		pfn = alloc_iova_fast(ctx->iovad, npages,
 				      dmashim_limit_pfn(ctx, dev), true);
+	if (!pfn && ctx->lazy && dmashim_fq_depth(ctx)) {
+		/* space held back by deferred frees: flush them, try again */
+		dmashim_fq_flush(ctx);
+		pfn = alloc_iova_fast(ctx->iovad, npages,
+				      dmashim_limit_pfn(ctx, dev), true);
+	}
 	if (!pfn) {
 		why = DMASHIM_FB_NOSPACE;
 		goto fallback_put;
@@ -482,6 +488,7 @@ static void dmashim_report_leak(struct dmashim_ctx *ctx)
 		free_iova_fast(ctx->iovad, r->pfn, r->npages);
 		xa_erase_irq(&ctx->ranges, index);
 		kfree(r);
+		this_cpu_inc(ctx->stats->frees);
 	}
 }
 

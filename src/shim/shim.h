@@ -60,6 +60,7 @@ struct dmashim_fq_entry;
  * @fq_lock: protects @fq_list, @fq_count
  * @fq_list: unmapped ranges waiting for an IOTLB flush before being freed
  * @fq_count: entries on @fq_list
+ * @fq_pages: IOVA granules held by them
  * @fq_work: deferred flush of @fq_list
  * @ref: references (table, in-flight flushes)
  * @failed: validation failed; try_alloc always falls back
@@ -77,6 +78,7 @@ struct dmashim_ctx {
 	spinlock_t fq_lock;		/* see above */
 	struct list_head fq_list;
 	unsigned int fq_count;
+	unsigned long fq_pages;
 	struct delayed_work fq_work;
 	struct kref ref;
 	bool failed;
@@ -117,6 +119,7 @@ void dmashim_fq_init(struct dmashim_ctx *ctx);
 void dmashim_fq_queue(struct dmashim_ctx *ctx, unsigned long pfn,
 		      unsigned long npages, struct iommu_iotlb_gather *gather);
 void dmashim_fq_drain(struct dmashim_ctx *ctx);
+void dmashim_fq_flush(struct dmashim_ctx *ctx);
 unsigned int dmashim_fq_depth(struct dmashim_ctx *ctx);
 
 /* stats.c */

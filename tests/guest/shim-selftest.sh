@@ -90,10 +90,44 @@ if [ "$api" = shim ] && [ "$expect" = 1 ]; then
 	cat "$stats"
 	grep -q '^outstanding 0$' "$stats" || fail "shim reports outstanding ranges"
 	grep -q '^fq_depth 0$' "$stats" || fail "deferred frees still queued"
+	params=/sys/module/dma_iova_shim/parameters
+	# fault injection: callers see fallbacks and link errors, nothing leaks
+	echo 1 >"$params/fail_alloc_every"
+	echo 3 >"$knob" 2>/dev/null && fail "requests succeeded while every try_alloc fails"
+	echo 0 >"$params/fail_alloc_every"
+	echo 2 >"$params/fail_link_every"
+	echo 3 >"$knob" 2>/dev/null && fail "requests succeeded while every 2nd link fails"
+	echo 0 >"$params/fail_link_every"
+	grep -q '^fallback_injected [1-9]' "$stats" || fail "injected fallbacks not counted"
+	grep -q '^link_errors [1-9]' "$stats" || fail "injected link errors not counted"
+	sleep 0.1
+	grep -q '^outstanding 0$' "$stats" || fail "outstanding ranges after injected failures"
+	# a consumer that leaks: reported and released when its device goes
+	echo 1 >/sys/kernel/debug/dis_selftest/leak || fail "could not leak a range"
+	grep -q '^outstanding 1$' "$stats" || fail "the leaked range is not counted"
+	leak=1
+elif [ "$api" = shim ]; then
+	case $mode in
+	pt) why=identity ;;
+	none) why=no_iommu ;;
+	*) why=not_dma_api ;;
+	esac
+	grep -q "^fallback_$why [1-9]" /sys/kernel/debug/dma_iova_shim/total ||
+		fail "fallbacks not counted as '$why'"
 elif [ "$api" = native ] && [ -e "$stats" ]; then
 	fail "the shim was used although the test called the native API"
 fi
+if [ "$api" = shim ]; then
+	rmmod dma_iova_shim 2>/dev/null && fail "rmmod dma_iova_shim succeeded while dis_selftest uses it"
+fi
 echo "$edu" >/sys/bus/pci/drivers/dis_selftest/unbind
 echo >"/sys/bus/pci/devices/$edu/driver_override"
+if [ -n "${leak:-}" ]; then
+	dmesg | grep -q "leaked IOVA range .* allocated by dis_leak" ||
+		fail "the shim did not report the leaked range"
+	[ ! -e "$stats" ] || fail "the shim still tracks $edu after its unbind"
+	grep -q '^outstanding 0$' /sys/kernel/debug/dma_iova_shim/total ||
+		fail "outstanding ranges after the leaking device went away"
+fi
 rmmod dis_selftest || fail "rmmod dis_selftest failed"
 rmmod dma_iova_shim || fail "rmmod dma_iova_shim failed"

@@ -593,3 +593,30 @@ int dis_requests(struct dis_test *t, unsigned int n, unsigned int nseg)
 	kfree(pages);
 	return ret;
 }
+
+/**
+ * dis_leak - allocate and link a range and never free it
+ * @t: the test
+ *
+ * For testing the shim's leak report and cleanup when the device goes away.
+ *
+ * Return: 0, or a negative errno.
+ */
+int dis_leak(struct dis_test *t)
+{
+	struct dma_iova_state st;
+	int ret;
+
+	if (!t->leak_page) {
+		t->leak_page = alloc_page(GFP_KERNEL);
+		if (!t->leak_page)
+			return -ENOMEM;
+	}
+	if (!dma_iova_try_alloc(t->dev, &st, 0, 2 * PAGE_SIZE))
+		return -ENOSPC;
+	ret = dma_iova_link(t->dev, &st, page_to_phys(t->leak_page), 0,
+			    PAGE_SIZE, DMA_TO_DEVICE, 0);
+	if (!ret)
+		ret = dma_iova_sync(t->dev, &st, 0, PAGE_SIZE);
+	return ret;
+}

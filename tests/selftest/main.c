@@ -10,7 +10,9 @@
  *
  * Writing N to /sys/kernel/debug/dis_selftest/requests32 then makes N
  * requests of 32 scattered pages (no device DMA), for the host to count
- * the IOTLB invalidations they cost.
+ * the IOTLB invalidations they cost.  Writing 1 to .../leak allocates and
+ * links a range that is never freed, to test the shim's leak handling when
+ * the device is unbound.
  */
 #include <linux/debugfs.h>
 #include <linux/module.h>
@@ -82,6 +84,28 @@ static ssize_t dis_requests_write(struct file *file, const char __user *ubuf,
 	return ret ? ret : len;
 }
 
+static ssize_t dis_leak_write(struct file *file, const char __user *ubuf,
+			      size_t len, loff_t *ppos)
+{
+	bool yes;
+	int ret;
+
+	ret = kstrtobool_from_user(ubuf, len, &yes);
+	if (ret)
+		return ret;
+	if (!yes)
+		return -EINVAL;
+	mutex_lock(&dis_lock);
+	ret = dis_current ? dis_leak(dis_current) : -ENODEV;
+	mutex_unlock(&dis_lock);
+	return ret ? ret : len;
+}
+
+static const struct file_operations dis_leak_fops = {
+	.owner = THIS_MODULE,
+	.write = dis_leak_write,
+};
+
 static const struct file_operations dis_requests_fops = {
 	.owner = THIS_MODULE,
 	.write = dis_requests_write,
@@ -152,6 +176,7 @@ static int dis_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 static void dis_remove(struct pci_dev *pdev)
 {
 	mutex_lock(&dis_lock);
+	/* the page stays: a leaked range may still point at it */
 	dis_current = NULL;
 	mutex_unlock(&dis_lock);
 }
@@ -168,6 +193,7 @@ static int __init dis_init(void)
 	dis_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("requests32", 0200, dis_debugfs, NULL,
 			    &dis_requests_fops);
+	debugfs_create_file("leak", 0200, dis_debugfs, NULL, &dis_leak_fops);
 	return pci_register_driver(&dis_driver);
 }
 

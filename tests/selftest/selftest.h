@@ -14,6 +14,7 @@
  * @stale: the IOMMU flushes strictly: stale IOVAs must be dead at once
  * @stress_ms: how long the stress case runs
  * @scratch: a page for reading the device buffer back
+ * @leak_page: the page linked by deliberately leaked ranges
  * @why: reason of the last failure
  */
 struct dis_test {
@@ -23,6 +24,7 @@ struct dis_test {
 	bool stale;
 	unsigned int stress_ms;
 	void *scratch;
+	struct page *leak_page;
 	char why[160];
 };
 
@@ -37,5 +39,6 @@ int dis_case_stale_unlink(struct dis_test *t);
 int dis_case_mixing(struct dis_test *t);
 int dis_case_stress(struct dis_test *t);
 int dis_requests(struct dis_test *t, unsigned int n, unsigned int nseg);
+int dis_leak(struct dis_test *t);
 
 #endif /* DIS_SELFTEST_H */
