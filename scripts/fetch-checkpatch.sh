@@ -28,13 +28,16 @@ if [ -z "$deb" ]; then
 	apt-get -q download "linux-source-$series=$ver" >/dev/null
 	deb=$(ls "linux-source-${series}_${ver}_all.deb")
 fi
+# checker-valid.sh only exists in newer trees: a missing member is fine,
+# a missing checkpatch.pl is not.
 dpkg-deb --fsys-tarfile "$deb" |
 	tar -x -O --wildcards '*/linux-source-*.tar.xz' |
 	tar -xJ -C "$dest.tmp" --strip-components=1 --wildcards \
 		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
 		'*/scripts/const_structs.checkpatch' '*/scripts/checker-valid.sh' \
-		'*/.clang-format'
+		'*/.clang-format' 2>/dev/null || true
+[ -f "$dest.tmp/scripts/checkpatch.pl" ] || die "no checkpatch.pl in $deb"
 mkdir -p "$dest"
 mv "$dest.tmp"/scripts/* "$dest/"
-mv "$dest.tmp/.clang-format" "$dest/"
+[ -f "$dest.tmp/.clang-format" ] && mv "$dest.tmp/.clang-format" "$dest/"
 rm -rf "$dest.tmp"

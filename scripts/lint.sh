@@ -34,6 +34,7 @@ sparse)
 	"$TOP/scripts/fetch-checkpatch.sh"
 	common=$(ls -d "$BUILD/kernels/$key/root/usr/src/"linux-headers-*-common 2>/dev/null || true)
 	if [ -n "$common" ] && [ ! -e "$common/scripts/checker-valid.sh" ] &&
+		[ -f "$BUILD/tools/checkpatch/checker-valid.sh" ] &&
 		grep -q checker-valid "$common/Makefile"; then
 		cp "$BUILD/tools/checkpatch/checker-valid.sh" "$common/scripts/"
 	fi
