@@ -471,7 +471,11 @@ void dmashim_iova_free(struct device *dev, struct dma_iova_state *state)
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_free);
 
-static void dmashim_report_leak(struct dmashim_ctx *ctx)
+/**
+ * dmashim_release_ranges - report and release every outstanding range
+ * @ctx: the device context (its device is going away)
+ */
+void dmashim_release_ranges(struct dmashim_ctx *ctx)
 {
 	struct dmashim_range *r;
 	struct iommu_iotlb_gather gather;
@@ -490,13 +494,4 @@ static void dmashim_report_leak(struct dmashim_ctx *ctx)
 		kfree(r);
 		this_cpu_inc(ctx->stats->frees);
 	}
-}
-
-/**
- * dmashim_release_ranges - report and release every outstanding range
- * @ctx: the device context (its device is going away)
- */
-void dmashim_release_ranges(struct dmashim_ctx *ctx)
-{
-	dmashim_report_leak(ctx);
 }
