@@ -12,6 +12,9 @@
 #   make kernels               fetch the target kernels (cached)
 #   make initramfs KERNEL=6.1  build one guest image
 #   make vm KERNEL=6.1 MODE=intel-strict TESTS=iommu-mode   one boot, verbose
+#   make dkms-install          copy the DKMS source tree to /usr/src and dkms add it
+#   make dkms-remove           dkms remove it (every kernel) and delete that tree
+#   make deb                   the Debian DKMS package, built in a bookworm chroot
 #   make clean                 remove build products (keeps the download cache)
 
 KERNELS ?=
@@ -26,7 +29,15 @@ export BUILD
 
 PY := python3
 
-.PHONY: all bench check deps kernels modules initramfs vm verdict-tests clean distclean
+.PHONY: all bench check deps kernels modules initramfs vm verdict-tests clean distclean \
+	dkms-tree dkms-install dkms-remove deb
+
+# The version, in one place: module, DKMS tree, Debian package.
+NAME := dma-iova-shim
+VERSION := $(shell cat VERSION)
+DKMS_SRC = $(DESTDIR)/usr/src/$(NAME)-$(VERSION)
+# The DKMS source tree: what builds the installed modules, no tests.
+DKMS_FILES := Kbuild VERSION src include scripts/dkms-post-build.sh
 
 all: modules
 
@@ -63,8 +74,32 @@ check: deps
 	@$(PY) scripts/check.py --kernels "$(KERNELS)" --modes "$(MODES)" \
 		--boots "$(BOOTS)" --jobs $(JOBS)
 
+# The DKMS source tree alone (DESTDIR=... for packaging).
+dkms-tree:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)
+	tar -c --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' --exclude='.*.cmd' \
+		--exclude=Module.symvers --exclude=modules.order --exclude=compat-config.h \
+		--exclude=conftest.log $(DKMS_FILES) | tar -x -C $(DKMS_SRC)
+	sed 's/#MODULE_VERSION#/$(VERSION)/' dkms.conf >$(DKMS_SRC)/dkms.conf
+
+dkms-install: dkms-tree
+	@command -v dkms >/dev/null || { echo "dkms missing (apt-get install dkms)"; exit 1; }
+	dkms add -m $(NAME) -v $(VERSION)
+	@echo "Now: dkms install -m $(NAME) -v $(VERSION) [-k KERNEL], or wait for the next kernel"
+
+dkms-remove:
+	@command -v dkms >/dev/null || { echo "dkms missing (apt-get install dkms)"; exit 1; }
+	if dkms status -m $(NAME) -v $(VERSION) | grep -q .; then \
+		dkms remove -m $(NAME) -v $(VERSION) --all; fi
+	rm -rf $(DKMS_SRC)
+
+deb: deps
+	scripts/pkgtest.sh deb
+
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/initramfs $(BUILD)/check $(BUILD)/vm
+	rm -rf $(BUILD)/obj $(BUILD)/initramfs $(BUILD)/check $(BUILD)/vm \
+		$(BUILD)/dkms $(BUILD)/deb $(BUILD)/pkgtest
 
 distclean:
 	rm -rf $(BUILD)

@@ -7,12 +7,22 @@
 # Kernels whose headers need a newer toolchain than the host's are built in a
 # debootstrap chroot of their suite (scripts/mkchroot.sh).
 #
-# Usage: scripts/kbuild.sh KEY [extra make arguments...]
+# With --consumer, instead: build tests/consumer (an outside driver using the
+# shim) with its own Makefile against the modules built before, as a driver
+# developer would (its SHIM directory is the build tree: Module.symvers and
+# include/).
+#
+# Usage: scripts/kbuild.sh KEY [--consumer] [extra make arguments...]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-key=${1:?usage: kbuild.sh KEY [make args]}
+key=${1:?usage: kbuild.sh KEY [--consumer] [make args]}
 shift
+consumer=0
+if [ "${1:-}" = --consumer ]; then
+	consumer=1
+	shift
+fi
 kroot=$BUILD/kernels/$key/root
 abi=$(lock_get "$key" abi)
 builder=$(lock_get "$key" builder)
@@ -20,6 +30,9 @@ obj=$(realpath -m "${OBJ:-$BUILD/obj/$key}")
 [ -d "$kroot/usr/src/linux-headers-$abi" ] || die "no headers for $key: run scripts/fetch-kernels.py $key"
 
 mkdir -p "$obj"
+if [ "$consumer" = 1 ]; then
+	[ -s "$obj/tree/Module.symvers" ] || die "build the modules for $key first (scripts/kbuild.sh $key)"
+fi
 rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' \
 	--exclude='.*.cmd' --exclude='Module.symvers' --exclude='modules.order' \
 	--exclude='/build' --exclude='/.git' --exclude='/debian' \
@@ -44,19 +57,28 @@ cc_for() {
 
 if [ "$builder" = host ]; then
 	cc=$(cc_for "$kroot/usr/src/linux-headers-$abi/.config")
+	if [ "$consumer" = 1 ]; then
+		exec make -C "$obj/tree/tests/consumer" KDIR="$kroot/usr/src/linux-headers-$abi" \
+			SHIM="$obj/tree" CC="$cc" W=1 "$@"
+	fi
 	exec make -C "$kroot/usr/src/linux-headers-$abi" M="$obj/tree" \
 		CC="$cc" W=1 "$@"
 fi
 
 suite=$(chroot_suite "$key")
-"$TOP/scripts/mkchroot.sh" "$suite"
+"$TOP/scripts/mkchroot.sh" "$suite" >/dev/null
 ch=$BUILD/chroot/$suite
 mkdir -p "$ch/kroot" "$ch/obj"
 # A private mount namespace: the bind mounts vanish when the build ends.
 args=$(printf ' %q' "$@")
+if [ "$consumer" = 1 ]; then
+	target="-C /obj/tests/consumer KDIR=/kroot/usr/src/linux-headers-$abi SHIM=/obj"
+else
+	target="-C /kroot/usr/src/linux-headers-$abi M=/obj"
+fi
 exec unshare --mount --propagation private /bin/sh -c "
 	mount --bind '$kroot' '$ch/kroot' &&
 	mount --bind '$obj/tree' '$ch/obj' &&
 	mount -t proc proc '$ch/proc' &&
 	mount --bind /dev '$ch/dev' &&
-	exec chroot '$ch' /bin/sh -c 'cc=\$(sed -n \"s/^CONFIG_CC_VERSION_TEXT=\\\"\\([^ ]*\\) .*/\\1/p\" /kroot/usr/src/linux-headers-$abi/.config); command -v \"\$cc\" >/dev/null || cc=gcc; exec make -C /kroot/usr/src/linux-headers-$abi M=/obj CC=\$cc W=1 $args'"
+	exec chroot '$ch' /bin/sh -c 'cc=\$(sed -n \"s/^CONFIG_CC_VERSION_TEXT=\\\"\\([^ ]*\\) .*/\\1/p\" /kroot/usr/src/linux-headers-$abi/.config); command -v \"\$cc\" >/dev/null || cc=gcc; exec make $target CC=\$cc W=1 $args'"

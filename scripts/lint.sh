@@ -55,7 +55,7 @@ shellcheck)
 	command -v shellcheck >/dev/null || die "shellcheck missing (apt-get install shellcheck)"
 	cd "$TOP"
 	rc=0
-	for f in $(git ls-files -co --exclude-standard -- 'scripts/*.sh' .ci/run tests/guest/init); do
+	for f in $(git ls-files -co --exclude-standard -- 'scripts/*.sh' .ci/run tests/guest/init debian/install-tools); do
 		shellcheck -x -P "$TOP/scripts" "$f" || rc=1
 	done
 	# guest tests: busybox sh, sourced by run_test after lib.sh

@@ -1,27 +1,71 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Create (once) a minimal debootstrap chroot of a Debian suite under
-# build/chroot/<suite>, with what an out-of-tree module build needs.  Used for
-# kernels whose headers want a newer compiler and C library than the host's.
+# build/chroot/, with what an out-of-tree module build needs.
 #
-# Usage: scripts/mkchroot.sh SUITE
+#   mkchroot.sh SUITE        build/chroot/SUITE: the toolchain chroot for
+#                            kernels whose headers want a newer compiler and
+#                            C library than the host's (scripts/kbuild.sh)
+#   mkchroot.sh SUITE pkg    build/chroot/SUITE-pkg: the same plus DKMS,
+#                            debhelper, dh-dkms and lintian, and apt sources
+#                            for SUITE's updates, security and backports, to
+#                            test the DKMS tree and the Debian package
+#                            (scripts/pkgtest.sh).  Tests never change it:
+#                            they run on an overlay of it.
+#
+# Prints the chroot's directory.  A chroot is complete once .complete exists
+# in it; an interrupted creation is started again.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-suite=${1:?usage: mkchroot.sh SUITE}
-dir=$BUILD/chroot/$suite
+suite=${1:?usage: mkchroot.sh SUITE [pkg]}
+flavour=${2:-}
 pkgs=gcc,make,libc6-dev,bc,bison,flex,libelf-dev,libssl-dev,kmod,xz-utils,zstd,dwarves,python3,perl,cpio,sparse,rsync
+# Installed by apt inside the chroot (debootstrap cannot resolve virtual
+# packages, which lintian's dependencies need).
+extra=()
+case $flavour in
+"") dir=$BUILD/chroot/$suite ;;
+pkg)
+	dir=$BUILD/chroot/$suite-pkg
+	extra=(dkms dh-dkms debhelper lintian fakeroot help2man dpkg-dev openssl)
+	;;
+*) die "unknown chroot flavour '$flavour' (known: pkg)" ;;
+esac
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+security=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 
-[ -f "$dir/.complete" ] && exit 0
-command -v debootstrap >/dev/null || die "debootstrap missing (apt-get install debootstrap)"
-echo "mkchroot: creating $suite build chroot in $dir (once, about a minute)" >&2
-rm -rf "$dir.tmp"
-mkdir -p "$BUILD/chroot/cache"
-debootstrap --variant=minbase --include="$pkgs" \
-	--cache-dir="$BUILD/chroot/cache" \
-	"$suite" "$dir.tmp" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}" \
-	>"$BUILD/chroot/$suite.log" 2>&1 ||
-	die "debootstrap $suite failed, see $BUILD/chroot/$suite.log"
-rm -rf "$dir"
-mv "$dir.tmp" "$dir"
-touch "$dir/.complete"
+if [ ! -f "$dir/.complete" ]; then
+	command -v debootstrap >/dev/null || die "debootstrap missing (apt-get install debootstrap)"
+	name=$(basename "$dir")
+	echo "mkchroot: creating $name chroot in $dir (once, a few minutes)" >&2
+	rm -rf "$dir.tmp"
+	mkdir -p "$BUILD/chroot/cache"
+	debootstrap --variant=minbase --include="$pkgs" \
+		--cache-dir="$BUILD/chroot/cache" "$suite" "$dir.tmp" "$mirror" \
+		>"$BUILD/chroot/$name.log" 2>&1 ||
+		die "debootstrap $name failed, see $BUILD/chroot/$name.log"
+	if [ "$flavour" = pkg ]; then
+		# Kernel headers from the updates and backports suites depend on
+		# packages of those suites (linux-base, compilers).
+		cat >"$dir.tmp/etc/apt/sources.list" <<-EOF
+			deb $mirror $suite main
+			deb $mirror $suite-updates main
+			deb $security $suite-security main
+			deb $mirror $suite-backports main
+		EOF
+		# Same order as the packages' own suites: no pinning beyond that.
+		cp /etc/resolv.conf "$dir.tmp/etc/resolv.conf"
+		unshare --mount --propagation private /bin/sh -c "
+			mount -t proc proc '$dir.tmp/proc' &&
+			chroot '$dir.tmp' apt-get -q update &&
+			DEBIAN_FRONTEND=noninteractive chroot '$dir.tmp' \
+				apt-get -q -y --no-install-recommends install ${extra[*]} &&
+			chroot '$dir.tmp' apt-get clean" >>"$BUILD/chroot/$name.log" 2>&1 ||
+			die "apt-get in $name failed, see $BUILD/chroot/$name.log"
+	fi
+	rm -rf "$dir"
+	mv "$dir.tmp" "$dir"
+	touch "$dir/.complete"
+fi
+echo "$dir"

@@ -9,7 +9,15 @@ libraries they load, and the guest test scripts.  No rootfs download, no
 network.  The archive is an uncompressed cpio: the guest unpacks it with a
 memcpy, which under TCG is faster than decompressing.
 
-Usage: mkinitramfs.py [--build DIR] KEY
+With --dkms ROOT, the project's installed modules are taken from a DKMS
+install tree instead (ROOT/lib/modules/<abi>/updates/dkms, as
+scripts/pkgtest.sh copies it out of its chroot) and land in the same place
+in the image; only the test-only modules still come from the build tree.
+--module FILE adds a module built elsewhere (it replaces one of the same
+name).
+
+Usage: mkinitramfs.py [--build DIR] [--obj DIR] [--dkms ROOT] [--module FILE]...
+                      [--out FILE] KEY
 """
 
 import argparse
@@ -101,6 +109,10 @@ def main():
     ap.add_argument("--obj", help="module build tree (default BUILD/obj/KEY, "
                     "as scripts/kbuild.sh uses it)")
     ap.add_argument("--out", help="output cpio (default BUILD/initramfs/KEY.cpio)")
+    ap.add_argument("--dkms", metavar="ROOT",
+                    help="take the installed modules from ROOT/lib/modules/<abi>/updates/dkms")
+    ap.add_argument("--module", action="append", default=[], metavar="FILE",
+                    help="add a module built elsewhere (repeatable)")
     ap.add_argument("key")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
@@ -149,14 +161,30 @@ def main():
     for f in ("modules.builtin", "modules.builtin.modinfo", "modules.order"):
         if os.path.exists(os.path.join(moddir, f)):
             shutil.copy2(os.path.join(moddir, f), dst_moddir)
-    ours = []
+    ours = {}
     objtree = os.path.join(os.path.abspath(args.obj) if args.obj else
                            os.path.join(build, "obj", args.key), "tree")
     for dirpath, _, files in os.walk(objtree):
-        ours += [os.path.join(dirpath, f) for f in files if f.endswith(".ko")]
+        ours.update({modname(f): os.path.join(dirpath, f) for f in files
+                     if f.endswith(".ko")})
     if not ours:
         die(f"no modules built for {args.key} (make modules KERNEL={args.key})")
-    for ko in ours:
+    dkms = {}
+    if args.dkms:
+        src = os.path.join(os.path.abspath(args.dkms), "lib", "modules", abi,
+                           "updates", "dkms")
+        if os.path.isdir(src):
+            dkms = {modname(f): os.path.join(src, f) for f in os.listdir(src)
+                    if re.search(r"\.ko(\.xz|\.zst|\.gz)?$", f)}
+        if not dkms:
+            die(f"no DKMS-installed modules in {src} (scripts/pkgtest.sh dkms {args.key})")
+    for f in args.module:
+        ours[modname(f)] = os.path.abspath(f)
+    for name, ko in dkms.items():
+        ours.pop(name, None)
+        dst = re.sub(r"\.(xz|zst|gz)$", "", os.path.basename(ko))
+        copy_module(ko, os.path.join(dst_moddir, "updates", "dkms", dst))
+    for ko in ours.values():
         copy_module(ko, os.path.join(dst_moddir, "extra", os.path.basename(ko)))
     subprocess.run(["depmod", "-b", root, abi], check=True)
 
@@ -179,7 +207,8 @@ def main():
                        cwd=root, input=files.encode(), stdout=fo, check=True)
     os.replace(out + ".tmp", out)
     size = os.stat(out)[stat.ST_SIZE] >> 20
-    print(f"mkinitramfs: {out} ({size} MiB, {len(ours)} project module(s))")
+    print(f"mkinitramfs: {out} ({size} MiB, {len(ours) + len(dkms)} project module(s)"
+          + (f", {len(dkms)} from DKMS" if dkms else "") + ")")
 
 
 if __name__ == "__main__":
