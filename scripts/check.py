@@ -3,8 +3,12 @@
 """`make check`: build for every target kernel, boot the guest matrix, judge.
 
 Steps: the host-side tests (verdict logic on canned logs), then per kernel:
-fetch (cached), build the modules with W=1, build the guest image; then every
-boot of tests/matrix.ini for every kernel x IOMMU mode it applies to.  Prints
+fetch (cached), build the modules with W=1, build tests/consumer against them
+(W=1), build the guest image; DKMS add/build/install/remove in a debootstrap
+chroot of the kernel's suite for the "+dkms" flavours (its modules make that
+flavour's guest image); the Debian package built, linted, installed and
+removed in a bookworm chroot (alongside the boots); then every boot of
+tests/matrix.ini for every kernel x IOMMU mode it applies to.  Prints
 one line per test (ok/FAIL/SKIP, kernel, mode, test, seconds) as results come
 in and, last, "N passed, N failed" (", N skipped" if any).  Exit status 1 on
 any failure.  Logs of every run stay under build/check/<time>/; the runs that
@@ -32,6 +36,21 @@ MODES = ["intel-strict-cm", "intel-strict", "intel-lazy", "amd", "pt", "none"]
 # arguments).  "7+shim" is the 7.x kernel with the shim forced in place of
 # the native API.
 FLAVOURS = {"7+shim": ("7", ["DMA_IOVA_SHIM_FORCE=1"])}
+# Flavours whose installed modules come from a DKMS build in a chroot of the
+# kernel's suite (scripts/pkgtest.sh dkms KEY), with the consumer built
+# there against the Module.symvers DKMS published; test-only modules still
+# come from the kernel's plain build.
+DKMS_FLAVOURS = {"6.1+dkms": ("6.1", "bookworm"), "7+dkms": ("7", "trixie")}
+# The kernel the Debian package is installed with (its suite's chroot
+# builds the package).
+DEB_KERNEL = "6.1"
+
+
+def flavour_key(name):
+    """The kernel key a build flavour boots."""
+    if name in DKMS_FLAVOURS:
+        return DKMS_FLAVOURS[name][0]
+    return FLAVOURS.get(name, (name,))[0]
 
 
 class Tally:
@@ -124,6 +143,17 @@ def prepare_kernel(name, outdir, build, tally):
         return False
     if name == key:
         lint(tally, outdir, "sparse", key)
+        t0 = time.time()
+        log = os.path.join(outdir, f"consumer-{name}.log")
+        ok = step([os.path.join(SCRIPTS, "kbuild.sh"), key, "--consumer"], log, env=env)
+        with open(log) as f:
+            warnings = [ln.strip() for ln in f if "warning:" in ln]
+        if not ok or warnings:
+            why = (f"{len(warnings)} warning(s), first: {warnings[0][:120]}; "
+                   if warnings else "") + f"see {log}"
+            tally.line("FAIL", name, "-", "consumer build (W=1)", time.time() - t0, why)
+        else:
+            tally.line("ok", name, "-", "consumer build (W=1)", time.time() - t0)
     t0 = time.time()
     log = os.path.join(outdir, f"initramfs-{name}.log")
     if not step([sys.executable, os.path.join(SCRIPTS, "mkinitramfs.py"),
@@ -134,17 +164,58 @@ def prepare_kernel(name, outdir, build, tally):
     return True
 
 
+def pkgtest(tally, outdir, build, label, args, kernel="host"):
+    """One scripts/pkgtest.sh step; True if it passed."""
+    t0 = time.time()
+    log = os.path.join(outdir, "pkgtest-" + "-".join(args) + ".log")
+    ok = step([os.path.join(SCRIPTS, "pkgtest.sh")] + args, log,
+              env=dict(os.environ, BUILD=build))
+    extra = ""
+    if not ok:
+        with open(log) as f:
+            fails = [ln.strip() for ln in f if "FAIL" in ln or "Error" in ln]
+        extra = (fails[-1][:150] + "; " if fails else "") + f"see {log}"
+    tally.line("ok" if ok else "FAIL", kernel, "-", label, time.time() - t0, extra)
+    return ok
+
+
+def prepare_dkms(name, outdir, build, tally):
+    """DKMS in the kernel's suite chroot, then the flavour's guest image."""
+    key, suite = DKMS_FLAVOURS[name]
+    if not pkgtest(tally, outdir, build, f"dkms build ({suite} chroot)",
+                   ["dkms", key], kernel=key):
+        return False
+    t0 = time.time()
+    log = os.path.join(outdir, f"initramfs-{name}.log")
+    dk = os.path.join(build, "dkms", key)
+    if not step([sys.executable, os.path.join(SCRIPTS, "mkinitramfs.py"),
+                 "--build", build, "--obj", os.path.join(build, "obj", key),
+                 "--dkms", os.path.join(dk, "root"),
+                 "--module", os.path.join(dk, "dis_consumer.ko"),
+                 "--out", os.path.join(build, "initramfs", name + ".cpio"), key], log):
+        tally.line("FAIL", name, "-", "guest image", time.time() - t0, f"see {log}")
+        return False
+    return True
+
+
+def deb_tests(outdir, build, tally):
+    """The Debian package: build and lintian, then install and purge."""
+    if pkgtest(tally, outdir, build, "deb build + lintian (bookworm chroot)", ["deb"]):
+        pkgtest(tally, outdir, build, "deb install/remove (bookworm chroot)",
+                ["deb-install"], kernel=DEB_KERNEL)
+
+
 def run_boot(run, build, outdir, tally):
     name, kernel, mode, sec = run
     out = os.path.join(outdir, f"{name}-{kernel}-{mode}")
     tests = sec["tests"].split()
     cmd = [sys.executable, os.path.join(SCRIPTS, "run-vm.py"), "--build", build,
-           "--kernel", FLAVOURS.get(kernel, (kernel,))[0],
+           "--kernel", flavour_key(kernel),
            "--initrd", os.path.join(build, "initramfs", kernel + ".cpio"),
            "--mode", mode, "--tests", ",".join(tests),
            "--out", out, "--timeout", sec.get("timeout", "300")]
     cmd += sec.get("vm", "").split()
-    if kernel in FLAVOURS:
+    if kernel != flavour_key(kernel):
         cmd += ["--append", "dis.flavour=" + kernel.split("+", 1)[1]]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -252,6 +323,9 @@ def main():
         lint(tally, outdir, what)
     builds = keys + [f for f, (k, _) in FLAVOURS.items() if k in keys]
     ready = [k for k in builds if prepare_kernel(k, outdir, build, tally)]
+    if not args.boots or "dkms" in args.boots.split():
+        ready += [f for f, (k, _) in DKMS_FLAVOURS.items()
+                  if k in ready and prepare_dkms(f, outdir, build, tally)]
 
     cfg = configparser.ConfigParser()
     cfg.read(os.path.join(TOP, "tests", "matrix.ini"))
@@ -261,7 +335,7 @@ def main():
             continue
         sec = cfg[name]
         kk = all_keys if sec.get("kernels", "all") == "all" else sec["kernels"].split()
-        kk = [k for k in kk if FLAVOURS.get(k, (k,))[0] in keys]
+        kk = [k for k in kk if flavour_key(k) in keys]
         mm = MODES if sec.get("modes", "all") == "all" else sec["modes"].split()
         for m in modes:
             for k in ready:
@@ -272,6 +346,8 @@ def main():
         if "intel-strict" in modes and ready and not args.boots:
             futs.append(pool.submit(bench_smoke, ready[0] if "6.1" not in ready else "6.1",
                                     build, outdir, tally))
+        if DEB_KERNEL in keys and not args.boots:
+            futs.append(pool.submit(deb_tests, outdir, build, tally))
         for fut in futs:
             fut.result()
 

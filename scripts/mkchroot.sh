@@ -28,13 +28,34 @@ case $flavour in
 "") dir=$BUILD/chroot/$suite ;;
 pkg)
 	dir=$BUILD/chroot/$suite-pkg
-	extra=(dkms dh-dkms debhelper lintian fakeroot help2man dpkg-dev openssl)
+	extra=(dkms dh-dkms debhelper lintian fakeroot help2man dpkg-dev build-essential openssl)
 	;;
 *) die "unknown chroot flavour '$flavour' (known: pkg)" ;;
 esac
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 security=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 
+# apt_extra DIR LOG: install the flavour's extra packages in the chroot
+# (apt resolves the virtual packages that debootstrap cannot), and note
+# the list in DIR/.extra.
+apt_extra() {
+	cp /etc/resolv.conf "$1/etc/resolv.conf"
+	unshare --mount --propagation private /bin/sh -c "
+		mount -t proc proc '$1/proc' &&
+		chroot '$1' apt-get -q update &&
+		DEBIAN_FRONTEND=noninteractive chroot '$1' \
+			apt-get -q -y --no-install-recommends install ${extra[*]} &&
+		chroot '$1' apt-get clean" >>"$2" 2>&1 ||
+		die "apt-get in $1 failed, see $2"
+	echo "${extra[*]}" >"$1/.extra"
+}
+
+if [ -f "$dir/.complete" ] && [ ${#extra[@]} -gt 0 ] &&
+	[ "$(cat "$dir/.extra" 2>/dev/null)" != "${extra[*]}" ]; then
+	# The list grew since the chroot was made: add what is new.
+	echo "mkchroot: updating the packages of $dir" >&2
+	apt_extra "$dir" "$dir.log"
+fi
 if [ ! -f "$dir/.complete" ]; then
 	command -v debootstrap >/dev/null || die "debootstrap missing (apt-get install debootstrap)"
 	name=$(basename "$dir")
@@ -54,15 +75,7 @@ if [ ! -f "$dir/.complete" ]; then
 			deb $security $suite-security main
 			deb $mirror $suite-backports main
 		EOF
-		# Same order as the packages' own suites: no pinning beyond that.
-		cp /etc/resolv.conf "$dir.tmp/etc/resolv.conf"
-		unshare --mount --propagation private /bin/sh -c "
-			mount -t proc proc '$dir.tmp/proc' &&
-			chroot '$dir.tmp' apt-get -q update &&
-			DEBIAN_FRONTEND=noninteractive chroot '$dir.tmp' \
-				apt-get -q -y --no-install-recommends install ${extra[*]} &&
-			chroot '$dir.tmp' apt-get clean" >>"$BUILD/chroot/$name.log" 2>&1 ||
-			die "apt-get in $name failed, see $BUILD/chroot/$name.log"
+		apt_extra "$dir.tmp" "$BUILD/chroot/$name.log"
 	fi
 	rm -rf "$dir"
 	mv "$dir.tmp" "$dir"

@@ -61,6 +61,7 @@ in_chroot() {
 		"$BUILD/chroot/$suite-pkg.archives/partial"
 	cp "$TOP/scripts/pkgtest-chroot.sh" "${with_files[@]}" "$run/out/"
 	# apt's downloads are kept across runs; everything else is dropped.
+	# shellcheck disable=SC2016 # expanded by the inner shell
 	unshare --mount --propagation private /bin/bash -euc '
 		ch=$1 run=$2 top=$3 debs=$4 archives=$5
 		shift 5
