@@ -136,6 +136,8 @@ dkms)
 	sed -i '/^CONFIG_IOMMU_DMA=/d' "/usr/src/linux-headers-$bad/.config" \
 		"/usr/src/linux-headers-$bad/include/config/auto.conf"
 	sed -i '/define CONFIG_IOMMU_DMA 1/d' "/usr/src/linux-headers-$bad/include/generated/autoconf.h"
+	# newer headers name their own directory (KBUILD_OUTPUT) in the Makefile
+	sed -i "s|/linux-headers-$abi\$|/linux-headers-$bad|" "/usr/src/linux-headers-$bad/Makefile"
 	mkdir -p "/lib/modules/$bad"
 	ln -s "/usr/src/linux-headers-$bad" "/lib/modules/$bad/build"
 	rc=0
