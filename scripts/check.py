@@ -323,9 +323,11 @@ def main():
         lint(tally, outdir, what)
     builds = keys + [f for f, (k, _) in FLAVOURS.items() if k in keys]
     ready = [k for k in builds if prepare_kernel(k, outdir, build, tally)]
+    # DKMS flavours are prepared in the packaging lane below, each followed
+    # by its own boots.
+    dkms = []
     if not args.boots or "dkms" in args.boots.split():
-        ready += [f for f, (k, _) in DKMS_FLAVOURS.items()
-                  if k in ready and prepare_dkms(f, outdir, build, tally)]
+        dkms = [f for f, (k, _) in DKMS_FLAVOURS.items() if k in ready]
 
     cfg = configparser.ConfigParser()
     cfg.read(os.path.join(TOP, "tests", "matrix.ini"))
@@ -338,16 +340,32 @@ def main():
         kk = [k for k in kk if flavour_key(k) in keys]
         mm = MODES if sec.get("modes", "all") == "all" else sec["modes"].split()
         for m in modes:
-            for k in ready:
+            for k in ready + dkms:
                 if k in kk and m in mm:
                     runs.append((name, k, m, sec))
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futs = [pool.submit(run_boot, r, build, outdir, tally) for r in runs]
+
+    def dkms_chain(flavour):
+        if prepare_dkms(flavour, outdir, build, tally):
+            for r in runs:
+                if r[1] == flavour:
+                    run_boot(r, build, outdir, tally)
+
+    def packaging():
+        for f in dkms:
+            dkms_chain(f)
+        if DEB_KERNEL in keys and not args.boots:
+            deb_tests(outdir, build, tally)
+
+    # The packaging lane (chroots, DKMS, the package) runs beside the pool
+    # of guests: much of a guest's time is spent waiting.
+    with ThreadPoolExecutor(max_workers=1) as lane, \
+            ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futs = [lane.submit(packaging)]
+        futs += [pool.submit(run_boot, r, build, outdir, tally) for r in runs
+                 if r[1] not in dkms]
         if "intel-strict" in modes and ready and not args.boots:
             futs.append(pool.submit(bench_smoke, ready[0] if "6.1" not in ready else "6.1",
                                     build, outdir, tally))
-        if DEB_KERNEL in keys and not args.boots:
-            futs.append(pool.submit(deb_tests, outdir, build, tally))
         for fut in futs:
             fut.result()
 
