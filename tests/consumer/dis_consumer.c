@@ -39,14 +39,14 @@ static unsigned int requests = 8;
 module_param(requests, uint, 0444);
 MODULE_PARM_DESC(requests, "Requests to make per device at probe (default 8)");
 
-/* One DMA between a bus address and the device buffer, polled. */
-static int cons_edu_dma(void __iomem *regs, u64 src, u64 dst, u32 cmd)
+/* One DMA of len bytes between a bus address and the device buffer, polled. */
+static int cons_edu_dma(void __iomem *regs, u64 src, u64 dst, u32 len, u32 cmd)
 {
 	unsigned int ms;
 
 	writeq(src, regs + EDU_REG_SRC);
 	writeq(dst, regs + EDU_REG_DST);
-	writeq(CONS_XFER, regs + EDU_REG_CNT);
+	writeq(len, regs + EDU_REG_CNT);
 	writeq(cmd | EDU_CMD_START, regs + EDU_REG_CMD);
 	for (ms = 0; readq(regs + EDU_REG_CMD) & EDU_CMD_START; ms += 5) {
 		if (ms > 5000)
@@ -136,14 +136,18 @@ static int cons_request(struct device *dev, void __iomem *regs,
 		return ret;
 	*iova = dma_use_iova(&state);
 	if (*iova) {
-		ret = cons_edu_dma(regs, addrs[1] - half, EDU_BUF, 0);
+		/* one range: a single read across the page boundary */
+		ret = cons_edu_dma(regs, addrs[1] - half, EDU_BUF, CONS_XFER, 0);
 	} else {
-		ret = cons_edu_dma(regs, addrs[0] + PAGE_SIZE - half, EDU_BUF, 0);
+		ret = cons_edu_dma(regs, addrs[0] + PAGE_SIZE - half, EDU_BUF,
+				   half, 0);
 		if (!ret)
-			ret = cons_edu_dma(regs, addrs[1], EDU_BUF + half, 0);
+			ret = cons_edu_dma(regs, addrs[1], EDU_BUF + half,
+					   half, 0);
 	}
 	if (!ret)
-		ret = cons_edu_dma(regs, EDU_BUF, addrs[2], EDU_CMD_TO_RAM);
+		ret = cons_edu_dma(regs, EDU_BUF, addrs[2], CONS_XFER,
+				   EDU_CMD_TO_RAM);
 	cons_unmap(dev, &state, addrs);
 	if (ret)
 		return ret;
@@ -173,8 +177,12 @@ static int cons_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(EDU_DMA_BITS));
 	if (ret)
 		return ret;
+	/*
+	 * Reachable under the device's 28-bit mask even without an IOMMU
+	 * (there may be no bounce buffers on a small machine).
+	 */
 	for (i = 0; i < CONS_PAGES; i++) {
-		pages[i] = alloc_page(GFP_KERNEL);
+		pages[i] = alloc_page(GFP_KERNEL | GFP_DMA);
 		if (!pages[i]) {
 			ret = -ENOMEM;
 			goto out;
