@@ -182,7 +182,8 @@ def pkgtest(tally, outdir, build, label, args, kernel="host"):
 def prepare_dkms(name, outdir, build, tally):
     """DKMS in the kernel's suite chroot, then the flavour's guest image."""
     key, suite = DKMS_FLAVOURS[name]
-    if not pkgtest(tally, outdir, build, f"dkms build ({suite} chroot)",
+    if not pkgtest(tally, outdir, build,
+                   f"dkms add/build/install/remove ({suite} chroot)",
                    ["dkms", key], kernel=key):
         return False
     t0 = time.time()
