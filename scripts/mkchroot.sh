@@ -62,10 +62,19 @@ if [ ! -f "$dir/.complete" ]; then
 	echo "mkchroot: creating $name chroot in $dir (once, a few minutes)" >&2
 	rm -rf "$dir.tmp"
 	mkdir -p "$BUILD/chroot/cache"
-	debootstrap --variant=minbase --include="$pkgs" \
-		--cache-dir="$BUILD/chroot/cache" "$suite" "$dir.tmp" "$mirror" \
-		>"$BUILD/chroot/$name.log" 2>&1 ||
-		die "debootstrap $name failed, see $BUILD/chroot/$name.log"
+	base=$BUILD/chroot/$suite
+	if [ -n "$flavour" ] && [ -f "$base/.complete" ]; then
+		# The suite's toolchain chroot has the same base: start from a
+		# copy of it (much faster than debootstrap).
+		echo "copying $base" >"$BUILD/chroot/$name.log"
+		cp -a "$base" "$dir.tmp"
+		rm -f "$dir.tmp/.complete"
+	else
+		debootstrap --variant=minbase --include="$pkgs" \
+			--cache-dir="$BUILD/chroot/cache" "$suite" "$dir.tmp" "$mirror" \
+			>"$BUILD/chroot/$name.log" 2>&1 ||
+			die "debootstrap $name failed, see $BUILD/chroot/$name.log"
+	fi
 	if [ "$flavour" = pkg ]; then
 		# Kernel headers from the updates and backports suites depend on
 		# packages of those suites (linux-base, compilers).
