@@ -39,6 +39,9 @@ security=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 # (apt resolves the virtual packages that debootstrap cannot), and note
 # the list in DIR/.extra.
 apt_extra() {
+	if [ ! -d "$1" ] || [ -L "$1" ]; then
+		die "$1 is not a chroot directory of its own"
+	fi
 	cp /etc/resolv.conf "$1/etc/resolv.conf"
 	unshare --mount --propagation private /bin/sh -c "
 		mount -t proc proc '$1/proc' &&
@@ -66,8 +69,11 @@ if [ ! -f "$dir/.complete" ]; then
 	if [ -n "$flavour" ] && [ -f "$base/.complete" ]; then
 		# The suite's toolchain chroot has the same base: start from a
 		# copy of it (much faster than debootstrap).
+		# Its content, into a new directory: never the base itself (it
+		# may be a symbolic link), which other builds use as it is.
 		echo "copying $base" >"$BUILD/chroot/$name.log"
-		cp -a "$base" "$dir.tmp"
+		mkdir "$dir.tmp"
+		cp -a "$base/." "$dir.tmp/"
 		rm -f "$dir.tmp/.complete"
 	else
 		debootstrap --variant=minbase --include="$pkgs" \
