@@ -7,7 +7,8 @@
  * otherwise.
  *
  * It binds only to a QEMU edu device whose driver_override names it.  At
- * probe it makes a few requests: each maps scattered pages as one device
+ * probe it reserves a range and frees it unused (dma_iova_free), then makes
+ * a few requests: each maps scattered pages as one device
  * range (dma_iova_try_alloc + dma_iova_link + dma_iova_sync), or page by
  * page with dma_map_phys() where the IOVA path is not available, has the
  * device copy across the page boundary, checks the data and unmaps.  It
@@ -159,6 +160,7 @@ static int cons_request(struct device *dev, void __iomem *regs,
 static int cons_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct page *pages[CONS_PAGES] = {};
+	struct dma_iova_state probe = {};
 	void __iomem *regs;
 	unsigned int i, done = 0;
 	bool iova = false;
@@ -187,6 +189,14 @@ static int cons_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			ret = -ENOMEM;
 			goto out;
 		}
+	}
+	/* Does the two-step path work for this device?  Reserve and give back. */
+	if (dma_iova_try_alloc(&pdev->dev, &probe, 0, CONS_PAGES * PAGE_SIZE)) {
+		if (dma_iova_size(&probe) != CONS_PAGES * PAGE_SIZE)
+			ret = -EINVAL;
+		dma_iova_free(&pdev->dev, &probe);
+		if (ret)
+			goto out;
 	}
 	for (done = 0; done < requests; done++) {
 		ret = cons_request(&pdev->dev, regs, pages, done, &iova);
