@@ -205,14 +205,6 @@ static inline void dmashim_ops_iotlb_sync(struct iommu_domain *d,
 		d->ops->flush_iotlb_all(d);
 }
 
-static inline void dmashim_gather_set_queued(struct iommu_iotlb_gather *g,
-					     bool queued)
-{
-#ifdef HAVE_GATHER_QUEUED
-	g->queued = queued;
-#endif
-}
-
 /* The page-table pages an unmap left on the gather, if the kernel has them. */
 static inline struct list_head *
 dmashim_gather_freelist(struct iommu_iotlb_gather *g)

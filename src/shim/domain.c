@@ -175,6 +175,20 @@ struct dmashim_ctx *dmashim_ctx_find(struct device *dev)
 	return ctx;
 }
 
+/*
+ * The first try_alloc for a device may run in atomic context (a block
+ * driver's ->queue_rq()): its debugfs file is made later, in process
+ * context, holding a reference until then.
+ */
+static void dmashim_debugfs_work(struct work_struct *work)
+{
+	struct dmashim_ctx *ctx = container_of(work, struct dmashim_ctx,
+					       debugfs_work);
+
+	dmashim_debugfs_add(ctx);
+	dmashim_ctx_put(ctx);
+}
+
 static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
 					   struct iommu_domain *domain)
 {
@@ -192,6 +206,7 @@ static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
 	ctx->domain = domain;
 	kref_init(&ctx->ref);
 	xa_init_flags(&ctx->ranges, XA_FLAGS_LOCK_IRQ);
+	INIT_WORK(&ctx->debugfs_work, dmashim_debugfs_work);
 	dmashim_fq_init(ctx);
 	ctx->iovad = dmashim_find_iovad(dev, domain, &ctx->reason);
 	if (ctx->iovad) {
@@ -253,7 +268,8 @@ struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
 			else
 				dev_info(dev, "two-step DMA through the %s IOMMU domain\n",
 					 ctx->lazy ? "lazy" : "strict");
-			dmashim_debugfs_add(ctx);
+			kref_get(&ctx->ref);
+			schedule_work(&ctx->debugfs_work);
 		}
 	}
 	if (ctx->failed) {
@@ -290,6 +306,8 @@ struct dmashim_counters __percpu *dmashim_orphans(void)
 /* Undo everything for a device that goes away. */
 static void dmashim_ctx_remove(struct dmashim_ctx *ctx)
 {
+	if (cancel_work_sync(&ctx->debugfs_work))
+		dmashim_ctx_put(ctx);	/* the work's reference */
 	dmashim_debugfs_remove(ctx);
 	dmashim_release_ranges(ctx);
 	dmashim_fq_drain(ctx);

@@ -335,12 +335,28 @@ static int dis_stale(struct dis_test *t, bool destroy)
 		goto out;
 	}
 	old = st.addr;
-	if (destroy)
-		dma_iova_destroy(t->dev, &st, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
-	else
-		dma_iova_unlink(t->dev, &st, 0, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
-	/* now the device tries both directions through the stale IOVA */
+	/*
+	 * Lazy domain: let the kernel's own flush queue flush the regular
+	 * mappings used so far (within 10 ms), and use none until the stale
+	 * IOVA has been tried, so that only the shim's own deferred flush
+	 * can make it fault.
+	 */
 	ret = dis_preset(t, 0, 0x11, 1024);
+	if (t->stale == 2) {
+		msleep(100);
+		/* and have the IOMMU cache the translation again after it */
+		if (!ret)
+			ret = dis_edu_to_device(t->edu, old, 2048, 1024);
+	}
+	if (destroy) {
+		dma_iova_destroy(t->dev, &st, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+		/* lazy: the shim's deferred flush is due within 10 ms */
+		if (t->stale == 2)
+			msleep(100);
+	} else {
+		dma_iova_unlink(t->dev, &st, 0, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	}
+	/* now the device tries both directions through the stale IOVA */
 	if (!ret)
 		ret = dis_edu_to_device(t->edu, old, 0, 1024);
 	if (!ret)
@@ -619,4 +635,55 @@ int dis_leak(struct dis_test *t)
 	if (!ret)
 		ret = dma_iova_sync(t->dev, &st, 0, PAGE_SIZE);
 	return ret;
+}
+
+/*
+ * Every call with interrupts off, as from a completion handler: none may
+ * turn them back on (an IRQ-unsafe lock would, and lockdep-free kernels
+ * only notice as a WARN in the interrupt core).
+ */
+int dis_case_irqs_off(struct dis_test *t)
+{
+	struct dma_iova_state st;
+	const char *step = NULL;
+	unsigned long flags;
+	struct page *p;
+	bool ok;
+	int i, ret = 0;
+
+	p = alloc_pages(GFP_KERNEL, 2);
+	if (!p)
+		return -ENOMEM;
+	local_irq_save(flags);
+	ok = dma_iova_try_alloc(t->dev, &st, 0, 4 * PAGE_SIZE);
+	if (!irqs_disabled())
+		step = "try_alloc";
+	for (i = 0; ok && !step && i < 4; i++) {
+		ret = dma_iova_link(t->dev, &st, page_to_phys(p + i),
+				    i * PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE, 0);
+		if (!irqs_disabled())
+			step = "link";
+		if (ret)
+			break;
+	}
+	if (ok && !ret && !step) {
+		ret = dma_iova_sync(t->dev, &st, 0, 4 * PAGE_SIZE);
+		if (!irqs_disabled())
+			step = "sync";
+	}
+	if (ok) {
+		dma_iova_destroy(t->dev, &st, i * PAGE_SIZE, DMA_TO_DEVICE, 0);
+		if (!irqs_disabled() && !step)
+			step = "destroy";
+	}
+	local_irq_restore(flags);
+	__free_pages(p, 2);
+	if (step)
+		return dis_fail(t, "%s enabled interrupts", step);
+	if (ok != t->expect_iova)
+		return dis_fail(t, "try_alloc returned %d with interrupts off, expected %d",
+				ok, t->expect_iova);
+	if (ret)
+		return dis_fail(t, "link/sync with interrupts off: %d", ret);
+	return 0;
 }
