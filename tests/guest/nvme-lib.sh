@@ -49,6 +49,8 @@ nvi_ctrl() {
 		_n=$((_n - 1))
 		sleep 0.1
 	done
+	echo "no nvme_iova controller with a namespace on $1 after 10 s; kernel says:" >&2
+	dmesg | grep -i -E 'nvme|iova|dmar|pci' | tail -n 20 >&2
 	return 1
 }
 
@@ -86,6 +88,17 @@ nvi_check_api() {
 		nvi_uses_shim || { echo "nvme_iova does not use dma_iova_shim"; return 1; }
 	fi
 	return 0
+}
+
+# nvi_shim_idle BDF: with nothing in flight, the shim holds no range for the
+# device (fine when the shim is not in use: nothing to hold).
+nvi_shim_idle() {
+	_st=/sys/kernel/debug/dma_iova_shim/devices/$1
+	[ -r "$_st" ] || return 0
+	grep -q '^outstanding 0$' "$_st" && return 0
+	echo "shim ranges still outstanding for $1:"
+	cat "$_st"
+	return 1
 }
 
 # nvi_modes: map modes to exercise (kernel command line nvi.modes=a,b).

@@ -43,9 +43,11 @@ echo "$bdf" >/sys/bus/pci/drivers/nvme_iova/unbind || fail "unbind failed"
 wait_pid $pid 60
 echo "unbind under load: fio ended (status $?), nothing hangs"
 ls /sys/class/nvme_iova/ | grep -q . && fail "a controller is still registered"
+dmesg | grep 'leaked IOVA range' && fail "the driver left mapped ranges behind at unbind"
 
 echo "$bdf" >/sys/bus/pci/drivers_probe
 c=$(nvi_ctrl "$bdf") || fail "rebind failed"
 DEV=/dev/${c}n1 SIZE=4m QD=8 RW=randwrite IOMEM=malloc \
 	nvi_fio /tests/fio/nvme-verify.fio /tmp/fio.out || fail "verify after rebind failed"
 echo "rebound as $c: verified"
+nvi_shim_idle "$bdf" || fail "ranges outstanding after the verify"
