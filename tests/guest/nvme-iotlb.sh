@@ -7,7 +7,7 @@
 . /tests/nvme-lib.sh
 bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
 mode=$(cmdline_arg dis.mode)
-nios=$(cmdline_arg nvi.nios || echo 400)
+nios=$(cmdline_arg nvi.nios || echo 200)
 for mm in $(nvi_modes); do
 	c=$(nvi_use_mode "$mm" "$bdf") || fail "cannot bind $bdf with map_mode=$mm"
 	dev=/dev/${c}n1
