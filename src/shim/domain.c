@@ -41,7 +41,8 @@ static void dmashim_ctx_release(struct kref *ref)
 	xa_destroy(&ctx->ranges);
 	free_percpu(ctx->stats);
 	put_device(ctx->dev);
-	kfree(ctx);
+	/* lookups walk the table under RCU only */
+	kfree_rcu(ctx, rcu);
 }
 
 void dmashim_ctx_put(struct dmashim_ctx *ctx)
@@ -146,6 +147,7 @@ static bool dmashim_unusable(struct device *dev, struct iommu_domain *domain,
 	return false;
 }
 
+/* Table writers hold dmashim_table_lock. */
 static struct dmashim_ctx *dmashim_lookup(struct device *dev)
 {
 	struct dmashim_ctx *ctx;
@@ -160,18 +162,25 @@ static struct dmashim_ctx *dmashim_lookup(struct device *dev)
  * dmashim_ctx_find - the context of a device that already has one
  * @dev: the device
  *
+ * Lock-free: every dma_iova_* call of a driver comes through here, on every
+ * CPU at once, so it takes no shared lock; the table changes only when a
+ * device is unbound.
+ *
+ * Context: any context.
+ *
  * Return: the context with a reference held, or NULL.
  */
 struct dmashim_ctx *dmashim_ctx_find(struct device *dev)
 {
 	struct dmashim_ctx *ctx;
-	unsigned long flags;
 
-	spin_lock_irqsave(&dmashim_table_lock, flags);
-	ctx = dmashim_lookup(dev);
-	if (ctx)
-		kref_get(&ctx->ref);
-	spin_unlock_irqrestore(&dmashim_table_lock, flags);
+	rcu_read_lock();
+	hash_for_each_possible_rcu(dmashim_table, ctx, node, (unsigned long)dev)
+		if (ctx->dev == dev && kref_get_unless_zero(&ctx->ref))
+			goto out;
+	ctx = NULL;
+out:
+	rcu_read_unlock();
 	return ctx;
 }
 
@@ -260,7 +269,7 @@ struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
 			ctx = old;
 		} else {
 			kref_get(&ctx->ref);
-			hash_add(dmashim_table, &ctx->node, (unsigned long)dev);
+			hash_add_rcu(dmashim_table, &ctx->node, (unsigned long)dev);
 			spin_unlock_irqrestore(&dmashim_table_lock, flags);
 			if (ctx->failed)
 				dev_warn(dev, "two-step DMA falls back to the regular DMA API: %s\n",
@@ -322,7 +331,7 @@ static void dmashim_forget(struct device *dev)
 	spin_lock_irqsave(&dmashim_table_lock, flags);
 	ctx = dmashim_lookup(dev);
 	if (ctx)
-		hash_del(&ctx->node);
+		hash_del_rcu(&ctx->node);
 	spin_unlock_irqrestore(&dmashim_table_lock, flags);
 	if (ctx)
 		dmashim_ctx_remove(ctx);

@@ -43,7 +43,7 @@ echo "$bdf" >/sys/bus/pci/drivers/nvme_iova/unbind || fail "unbind failed"
 wait_pid $pid 60
 echo "unbind under load: fio ended (status $?), nothing hangs"
 ls /sys/class/nvme_iova/ | grep -q . && fail "a controller is still registered"
-dmesg | grep 'leaked IOVA range' && fail "the driver left mapped ranges behind at unbind"
+dmesg | grep "$bdf: leaked IOVA range" && fail "the driver left mapped ranges behind at unbind"
 
 echo "$bdf" >/sys/bus/pci/drivers_probe
 c=$(nvi_ctrl "$bdf") || fail "rebind failed"
