@@ -140,7 +140,7 @@ static int nvi_user_io(struct nvi_ctrl *ctrl, struct nvi_ns *ns,
 		rq->timeout = timeout;
 	iod = nvi_rq_iod(rq);
 	iod->cmd = uc->c;
-	sts = nvi_execute_rq(rq);
+	sts = blkcompat_execute_rq(rq);
 	uc->result = iod->result;
 	ret = iod->status;
 	if (!ret && sts)

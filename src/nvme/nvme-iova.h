@@ -18,7 +18,7 @@
 #include <linux/workqueue.h>
 
 #include "dma-api.h"
-#include "compat.h"
+#include "../compat/blk-compat.h"
 
 #define NVI_PAGE_SIZE		4096u
 #define NVI_PAGE_SHIFT		12
