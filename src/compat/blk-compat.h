@@ -90,6 +90,10 @@ static inline void blkcompat_apply_limits(struct request_queue *q,
 		blk_queue_max_discard_sectors(q, l->max_discard_sectors);
 		blk_queue_max_discard_segments(q, 1);
 		q->limits.discard_granularity = l->lbs;
+#ifdef QUEUE_FLAG_DISCARD
+		/* until v5.19 the limit alone does not enable discard */
+		blk_queue_flag_set(QUEUE_FLAG_DISCARD, q);
+#endif
 	}
 	blk_queue_max_write_zeroes_sectors(q, l->max_write_zeroes_sectors);
 }
