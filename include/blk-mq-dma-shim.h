@@ -33,9 +33,13 @@
 #include <linux/blk-mq.h>
 #include <dma-iova-shim.h>
 
-/* (sparse has no __has_include: it checks the shim's side, as on old kernels) */
+/*
+ * (sparse has no __has_include: it checks the shim's side, as on old
+ * kernels.)  The quoted form finds the kernel's header through the same -I
+ * paths as <...> would, and checkpatch does not misread it as comparisons.
+ */
 #ifdef __has_include
-#if __has_include(<linux/blk-mq-dma.h>)
+#if __has_include("linux/blk-mq-dma.h")
 #include <linux/blk-mq-dma.h>
 #define BLK_MQ_DMA_SHIM_NATIVE_ITER 1
 #endif

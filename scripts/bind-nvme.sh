@@ -55,7 +55,9 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ -n "$ACTION" ] && [ -n "$DEV" ] || usage
+if [ -z "$ACTION" ] || [ -z "$DEV" ]; then
+	usage
+fi
 
 # run CMD...: do it, or print it under --dry-run
 run() {
@@ -135,11 +137,16 @@ with_parts() {
 	done
 }
 
+# words LIST: a newline-separated list on one line, space-separated
+words() {
+	printf '%s' "$1" | tr '\n' ' '
+}
+
 BLOCKS=$(for b in $(block_devs); do with_parts "$b"; done)
 CTRLS=$(ctrl_names)
 
 if [ "$ACTION" = status ]; then
-	echo "$BDF driver=$(current_driver) controllers=$(echo $CTRLS) blocks=$(echo $BLOCKS)"
+	echo "$BDF driver=$(current_driver) controllers=$(words "$CTRLS") blocks=$(words "$BLOCKS")"
 	exit 0
 fi
 
@@ -197,7 +204,7 @@ if [ "$cur" = "$target" ]; then
 	exit 0
 fi
 if [ -n "$BLOCKS" ] && [ "$FORCE" != 1 ]; then
-	die 5 "$BDF has block devices ($(echo $BLOCKS)) that would disappear; pass --force to move it"
+	die 5 "$BDF has block devices ($(words "$BLOCKS")) that would disappear; pass --force to move it"
 fi
 
 if [ ! -d "/sys/bus/pci/drivers/$target" ]; then
@@ -231,7 +238,7 @@ cls=nvme
 [ "$target" = nvme_iova ] && cls=nvme_iova
 n=100
 while [ $n -gt 0 ]; do
-	for c in /sys/class/$cls/*; do
+	for c in /sys/class/"$cls"/*; do
 		[ -r "$c/address" ] && [ "$(cat "$c/address")" = "$BDF" ] &&
 			{ echo "$BDF is $(basename "$c") ($target)"; exit 0; }
 	done

@@ -59,7 +59,7 @@ static const struct kernel_param_ops nvi_map_mode_ops = {
 };
 module_param_cb(map_mode, &nvi_map_mode_ops, NULL, 0444);
 MODULE_PARM_DESC(map_mode,
-	"How requests are DMA-mapped: iova (two-step API, one IOVA range per request), sg (scatterlist, like stock nvme), page (each segment on its own) (default: iova)");
+		 "How requests are DMA-mapped: iova (two-step API, one IOVA range per request), sg (scatterlist, like stock nvme), page (each segment on its own) (default: iova)");
 
 static int nvi_sgl_set(const char *val, const struct kernel_param *kp)
 {
@@ -78,7 +78,7 @@ static const struct kernel_param_ops nvi_sgl_ops = {
 };
 module_param_cb(sgl, &nvi_sgl_ops, NULL, 0644);
 MODULE_PARM_DESC(sgl,
-	"Data pointer format: auto (SGL for multi-segment requests when supported), prp, sgl (default: auto)");
+		 "Data pointer format: auto (SGL for multi-segment requests when supported), prp, sgl (default: auto)");
 
 module_param_named(io_timeout, nvi_io_timeout, uint, 0444);
 MODULE_PARM_DESC(io_timeout, "I/O timeout in seconds (default: 30)");

@@ -140,7 +140,7 @@ static int nvi_user_io(struct nvi_ctrl *ctrl, struct nvi_ns *ns,
 		rq->timeout = timeout;
 	iod = nvi_rq_iod(rq);
 	iod->cmd = uc->c;
-	sts = nvi_execute_rq(rq);
+	sts = blkcompat_execute_rq(rq);
 	uc->result = iod->result;
 	ret = iod->status;
 	if (!ret && sts)
@@ -283,8 +283,10 @@ static int nvi_submit_io(struct nvi_ns *ns, void __user *argp)
 	uc.c.rw.length = cpu_to_le16(io.nblocks);
 	uc.c.rw.control = cpu_to_le16(io.control);
 	uc.c.rw.dsmgmt = cpu_to_le32(io.dsmgmt);
-	/* CDW14 reference tag, CDW15 application tag and mask (the field
-	 * names in struct nvme_rw_command differ between kernels) */
+	/*
+	 * CDW14 reference tag, CDW15 application tag and mask (the field
+	 * names in struct nvme_rw_command differ between kernels)
+	 */
 	uc.c.common.cdw14 = cpu_to_le32(io.reftag);
 	uc.c.common.cdw15 = cpu_to_le32(io.apptag | (u32)io.appmask << 16);
 	uc.addr = io.addr;

@@ -147,7 +147,7 @@ static blk_status_t nvi_map_rq_sg(struct nvi_ctrl *ctrl, struct request *rq,
 	int i, n;
 
 	sg_init_table(sgt->sgl, NVI_MAX_SEGS);
-	n = nvi_blk_rq_map_sg(rq, sgt->sgl);
+	n = blkcompat_rq_map_sg(rq, sgt->sgl);
 	if (!n)
 		return BLK_STS_IOERR;
 	sgt->orig_nents = n;

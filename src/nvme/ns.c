@@ -5,7 +5,7 @@
  */
 #include "nvme-iova.h"
 
-static int nvi_ns_bdev_ioctl(struct block_device *bdev, nvi_blk_mode_t mode,
+static int nvi_ns_bdev_ioctl(struct block_device *bdev, blkcompat_mode_t mode,
 			     unsigned int cmd, unsigned long arg)
 {
 	return nvi_ns_ioctl(bdev->bd_disk->private_data, cmd, arg);
@@ -17,7 +17,7 @@ static void nvi_ns_free(struct nvi_ns *ns)
 	kfree(ns);
 }
 
-#ifdef NVI_HAVE_FREE_DISK
+#ifdef HAVE_BDEV_FREE_DISK
 /* Last reference to an added disk: the namespace goes, and its hold on ctrl. */
 static void nvi_free_disk(struct gendisk *disk)
 {
@@ -51,8 +51,8 @@ static void nvi_ns_release(struct gendisk *disk, fmode_t mode)
 /* The driver's own reference to the namespace and its disk goes. */
 static void nvi_ns_put(struct nvi_ns *ns, bool added)
 {
-	nvi_put_disk(ns->disk);
-#ifdef NVI_HAVE_FREE_DISK
+	blkcompat_put_disk(ns->disk);
+#ifdef HAVE_BDEV_FREE_DISK
 	if (!added)	/* ->free_disk() is called for added disks only */
 		nvi_ns_free(ns);
 #else
@@ -64,7 +64,7 @@ const struct block_device_operations nvi_bdev_ops = {
 	.owner		= THIS_MODULE,
 	.ioctl		= nvi_ns_bdev_ioctl,
 	.compat_ioctl	= blkdev_compat_ptr_ioctl,
-#ifdef NVI_HAVE_FREE_DISK
+#ifdef HAVE_BDEV_FREE_DISK
 	.free_disk	= nvi_free_disk,
 #else
 	.open		= nvi_ns_open,
@@ -86,7 +86,7 @@ static int nvi_alloc_ns(struct nvi_ctrl *ctrl, u32 nsid)
 {
 	struct nvme_command c = { };
 	struct nvme_id_ns *id;
-	struct nvi_limits lim = { };
+	struct blkcompat_limits lim = { };
 	struct gendisk *disk;
 	struct nvi_ns *ns;
 	u8 lbaf;
@@ -134,13 +134,13 @@ static int nvi_alloc_ns(struct nvi_ctrl *ctrl, u32 nsid)
 						     ctrl->max_hw_sectors);
 	lim.wc = ctrl->vwc & NVME_CTRL_VWC_PRESENT;
 
-	disk = nvi_alloc_disk(&ctrl->tagset, &lim, ns);
+	disk = blkcompat_alloc_disk(&ctrl->tagset, &lim, ns);
 	if (IS_ERR(disk)) {
 		ret = PTR_ERR(disk);
 		kfree(ns);
 		goto free_id;
 	}
-	nvi_disk_set_wc(disk, lim.wc);
+	blkcompat_disk_set_wc(disk, lim.wc);
 	ns->disk = disk;
 	disk->fops = &nvi_bdev_ops;
 	disk->private_data = ns;
@@ -149,7 +149,7 @@ static int nvi_alloc_ns(struct nvi_ctrl *ctrl, u32 nsid)
 	set_capacity(disk, ns->nsze << (ns->lba_shift - SECTOR_SHIFT));
 	get_device(&ctrl->device);	/* dropped in nvi_ns_free() */
 
-	ret = nvi_add_disk(&ctrl->device, disk);
+	ret = blkcompat_add_disk(&ctrl->device, disk);
 	if (ret) {
 		nvi_ns_put(ns, false);
 		goto free_id;

@@ -18,7 +18,7 @@
 #include <linux/workqueue.h>
 
 #include "dma-api.h"
-#include "compat.h"
+#include "../compat/blk-compat.h"
 
 #define NVI_PAGE_SIZE		4096u
 #define NVI_PAGE_SHIFT		12
@@ -67,8 +67,8 @@ struct nvi_seg {
 
 struct nvi_queue {
 	struct nvi_ctrl *ctrl;
-	spinlock_t sq_lock;
-	spinlock_t cq_lock;
+	spinlock_t sq_lock;	/* sqes, sq_tail and the SQ doorbell */
+	spinlock_t cq_lock;	/* cqes, cq_head, cq_phase: one reaper */
 	struct nvme_command *sqes;
 	struct nvme_completion *cqes;
 	dma_addr_t sq_dma;
@@ -116,8 +116,10 @@ struct nvi_iod {
 	bool aborted;
 	bool passthru;
 	u64 result;
-	/* followed by NVI_MAX_DMA_SEGS struct nvi_seg, then (sg mode)
-	 * NVI_MAX_SEGS struct scatterlist */
+	/*
+	 * followed by NVI_MAX_DMA_SEGS struct nvi_seg, then (sg mode)
+	 * NVI_MAX_SEGS struct scatterlist
+	 */
 };
 
 struct nvi_ns {
@@ -141,7 +143,7 @@ struct nvi_ctrl {
 	u32 db_stride;
 	u32 ctrl_config;
 	enum nvi_state state;
-	spinlock_t state_lock;
+	spinlock_t state_lock;		/* state transitions */
 
 	struct nvi_queue *queues;	/* [0] admin, [1..nr_io_queues] I/O */
 	unsigned int nr_io_queues;
@@ -171,7 +173,7 @@ struct nvi_ctrl {
 	bool sgl_supported;
 	u32 nn;
 
-	struct mutex ns_lock;
+	struct mutex ns_lock;		/* the namespaces list */
 	struct list_head namespaces;
 	struct rw_semaphore ioctl_rwsem;
 	struct work_struct reset_work;

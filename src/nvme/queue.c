@@ -463,33 +463,42 @@ static void nvi_map_queues(struct blk_mq_tag_set *set)
 	struct blk_mq_queue_map *map = &set->map[HCTX_TYPE_DEFAULT];
 
 	if (ctrl->nr_vecs > 1)
-		nvi_map_hw_queues(map, ctrl->pdev, 1);
+		blkcompat_map_hw_queues(map, ctrl->pdev, 1);
 	else
 		blk_mq_map_queues(map);
 }
 
-#ifdef NVI_BLK_RESERVED_ARGS
-/* Kernels before 6.0: callbacks with a "reserved" argument we never use */
+/*
+ * Callbacks of the older shapes (see src/compat/blk-compat.h): a "reserved"
+ * argument we never use, and ->map_queues() returning an int.
+ */
+#ifdef HAVE_MQ_OPS_TIMEOUT_NO_RESERVED
+#define nvi_timeout_cb		nvi_timeout
+#else
 static enum blk_eh_timer_return nvi_timeout_cb(struct request *rq,
 					       bool reserved)
 {
 	return nvi_timeout(rq);
 }
+#endif
 
+#ifdef HAVE_BUSY_TAG_ITER_NO_RESERVED
+#define nvi_cancel_rq_cb	nvi_cancel_rq
+#else
 static bool nvi_cancel_rq_cb(struct request *rq, void *data, bool reserved)
 {
 	return nvi_cancel_rq(rq, data);
 }
+#endif
 
+#ifdef HAVE_MQ_OPS_MAP_QUEUES_VOID
+#define nvi_map_queues_cb	nvi_map_queues
+#else
 static int nvi_map_queues_cb(struct blk_mq_tag_set *set)
 {
 	nvi_map_queues(set);
 	return 0;
 }
-#else
-#define nvi_timeout_cb		nvi_timeout
-#define nvi_cancel_rq_cb	nvi_cancel_rq
-#define nvi_map_queues_cb	nvi_map_queues
 #endif
 
 /**
@@ -536,7 +545,7 @@ int nvi_alloc_tagset(struct nvi_ctrl *ctrl)
 	set->timeout = nvi_io_timeout * HZ;
 	set->numa_node = dev_to_node(ctrl->dev);
 	set->cmd_size = nvi_pdu_size(nvi_map_mode);
-	set->flags = NVI_TAG_SET_FLAGS;
+	set->flags = BLKCOMPAT_TAG_SET_FLAGS;
 	set->driver_data = ctrl;
 	ret = blk_mq_alloc_tag_set(set);
 	if (ret)

@@ -12,6 +12,7 @@
 #   nvme_iova loaded with that map_mode (reloaded between paths as needed)
 # dis.bench_jobs=job,...            from the table below
 # dis.bench_rounds=N  dis.bench_runtime=SECONDS
+# shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
 paths=$(cmdline_arg dis.bench_paths | tr ',' ' ')
 jobs=$(cmdline_arg dis.bench_jobs | tr ',' ' ')

@@ -4,6 +4,7 @@
 # verify, sequential and random, block sizes 512 B..1 MiB, queue depth 1 and
 # 32, two jobs, from malloc'd and from huge-page buffers (a quick grid by
 # default, every combination with nvi.grid=full).
+# shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
 bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
 size=$(cmdline_arg nvi.size || echo 4m)
@@ -19,8 +20,8 @@ for mode in $(nvi_modes); do
 	c=$(nvi_use_mode "$mode" "$bdf") || fail "cannot bind $bdf to nvme_iova map_mode=$mode"
 	dev=/dev/${c}n1
 	nvi_check_api || fail "map_mode=$mode: wrong DMA API"
-	echo "map_mode=$mode: $bdf is $c, $(cat /sys/block/${c}n1/queue/max_hw_sectors_kb) KiB max," \
-		"$(cat /sys/class/nvme_iova/$c/queue_count) queue(s)"
+	echo "map_mode=$mode: $bdf is $c, $(cat "/sys/block/${c}n1/queue/max_hw_sectors_kb") KiB max," \
+		"$(cat "/sys/class/nvme_iova/$c/queue_count") queue(s)"
 	# quick: random writes at QD 32 from malloc'd buffers (many segments
 	# per request) and sequential writes at QD 1 from huge pages (few);
 	# full (kernel command line nvi.grid=full): every combination

@@ -3,8 +3,12 @@
 # usage and unknown devices, --dry-run changes nothing, an idle controller
 # with namespaces needs --force, and a namespace that is open, used as swap
 # or mounted is refused whatever the options, leaving the binding alone.
+# shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
-H="sh /tests/bind-nvme.sh"
+# the helper under test
+bind_nvme() {
+	sh /tests/bind-nvme.sh "$@"
+}
 bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
 s=$(nvi_to_stock "$bdf") || fail "cannot put ctrl1 under the stock driver"
 
@@ -19,28 +23,29 @@ expect() {
 }
 driver() { basename "$(readlink "/sys/bus/pci/devices/$bdf/driver")"; }
 
-expect 2 $H
-expect 2 $H sideways "$bdf"
-expect 3 $H to-demo 0000:00:1e.0
-expect 3 $H to-demo nvme9
-expect 0 $H status "$bdf"
-expect 0 $H --dry-run --force to-demo "$bdf"
+expect 2 bind_nvme
+expect 2 bind_nvme sideways "$bdf"
+expect 3 bind_nvme to-demo 0000:00:1e.0
+expect 3 bind_nvme to-demo nvme9
+expect 0 bind_nvme status "$bdf"
+expect 0 bind_nvme --dry-run --force to-demo "$bdf"
 grep -q "would:" /tmp/h.out || fail "dry-run printed no steps"
 [ "$(driver)" = nvme ] || fail "dry-run moved the controller"
-expect 5 $H to-demo "$s"
+expect 5 bind_nvme to-demo "$s"
 [ "$(driver)" = nvme ] || fail "moved without --force"
 
+# shellcheck disable=SC2217 # sleep ignores stdin: the redirect only holds the device open
 sleep 60 <"/dev/${s}n1" &
 p=$!
 sleep 0.2
-expect 4 $H --force to-demo "$bdf"
+expect 4 bind_nvme --force to-demo "$bdf"
 grep -q "open by pid $p" /tmp/h.out || fail "open device not named"
 kill $p
 wait $p 2>/dev/null
 
 mkswap "/dev/${s}n1" >/dev/null || fail "mkswap failed"
 swapon "/dev/${s}n1" || fail "swapon failed"
-expect 4 $H --force --dry-run to-demo "$bdf"
+expect 4 bind_nvme --force --dry-run to-demo "$bdf"
 grep -q "swap" /tmp/h.out || fail "swap not named"
 swapoff "/dev/${s}n1"
 
@@ -56,7 +61,7 @@ if [ -n "$fs" ]; then
 	esac
 	mkdir -p /mnt/t
 	mount -t "$fs" "/dev/${s}n1" /mnt/t || fail "mount failed"
-	expect 4 $H --force to-demo "$bdf"
+	expect 4 bind_nvme --force to-demo "$bdf"
 	grep -q "mounted on /mnt/t" /tmp/h.out || fail "mount not named"
 	umount /mnt/t
 else
@@ -64,17 +69,18 @@ else
 fi
 [ "$(driver)" = nvme ] || fail "a refusal moved the controller"
 
-expect 0 $H --force to-demo "$bdf"
+expect 0 bind_nvme --force to-demo "$bdf"
 [ "$(driver)" = nvme_iova ] || fail "not moved to nvme_iova"
 c=$(nvi_ctrl "$bdf") || fail "no nvmeiova controller"
-expect 0 $H to-demo "$c"
-expect 5 $H to-stock "$c"
+expect 0 bind_nvme to-demo "$c"
+expect 5 bind_nvme to-stock "$c"
+# shellcheck disable=SC2217 # sleep ignores stdin: the redirect only holds the device open
 sleep 60 <"/dev/$c" &
 p=$!
 sleep 0.2
-expect 4 $H --force to-stock "/dev/$c"
+expect 4 bind_nvme --force to-stock "/dev/$c"
 kill $p
 wait $p 2>/dev/null
-expect 0 $H --force to-stock "$c"
+expect 0 bind_nvme --force to-stock "$c"
 [ "$(driver)" = nvme ] || fail "not moved back to nvme"
 echo "bind helper: exit codes 0/2/3/4/5 as documented, refusals leave the binding alone"

@@ -3,6 +3,7 @@
 # commands give the same output as through the stock driver on the same
 # controller (device names normalised), and data written with nvme-cli
 # through one driver reads back through the other.
+# shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
 bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
 mm=$(nvi_modes | awk '{ print $1 }')
@@ -60,7 +61,7 @@ nvme io-passthru "/dev/${c}n1" -o 2 -n 1 --cdw10=300 --cdw12=6 -l 3584 -r -b >/t
 	fail "odd-sized io-passthru failed"
 cmp -n 3584 /tmp/pat2 /tmp/rd-odd || fail "odd-sized io-passthru returned other data"
 nvme reset "/dev/$c" || fail "nvme reset /dev/$c failed"
-[ "$(cat /sys/class/nvme_iova/$c/state)" = live ] || fail "$c not live after reset"
+[ "$(cat "/sys/class/nvme_iova/$c/state")" = live ] || fail "$c not live after reset"
 nvme id-ctrl "/dev/$c" >/dev/null 2>&1 || fail "id-ctrl after reset failed"
 echo "nvme read/write/io-passthru data and nvme reset OK"
 

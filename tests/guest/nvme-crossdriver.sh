@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Data written through the stock driver reads back identically through
 # nvme_iova after rebinding the controller, and the other way round.
+# shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
 bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
 mm=$(nvi_modes | awk '{ print $1 }')

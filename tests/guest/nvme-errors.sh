@@ -3,6 +3,7 @@
 # read touching sector 2048 (run-vm.py --nvme ...,blkdebug=read@2048).  The
 # error reaches dd (as ENODATA, like the stock driver), fio and nvme-cli;
 # other sectors and writes keep working; nothing hangs.
+# shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
 bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
 mm=$(nvi_modes | awk '{ print $1 }')

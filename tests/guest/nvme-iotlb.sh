@@ -4,6 +4,7 @@
 # trace, one window per map mode.  In strict mode the iova path costs one
 # invalidation per request (one IOVA range, destroyed in one step), the sg
 # path about one (one dma_unmap_sg), the page path one per page (~32).
+# shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
 bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
 mode=$(cmdline_arg dis.mode)

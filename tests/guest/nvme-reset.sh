@@ -3,6 +3,7 @@
 # requests in flight are requeued and verify passes.  Then unbind under
 # load: every outstanding request completes (fio sees errors, nothing
 # hangs), and after rebinding a verify pass succeeds.
+# shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
 bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
 mm=$(nvi_modes | awk '{ print $1 }')
@@ -26,7 +27,7 @@ pid=$!
 sleep 2
 for i in 1 2 3; do
 	nvme reset "/dev/$c" || fail "reset $i failed"
-	[ "$(cat /sys/class/nvme_iova/$c/state)" = live ] || fail "not live after reset $i"
+	[ "$(cat "/sys/class/nvme_iova/$c/state")" = live ] || fail "not live after reset $i"
 	sleep 0.5
 done
 wait_pid $pid 120 || { cat /tmp/fio-bg.out; fail "fio verify failed across resets"; }
@@ -42,7 +43,9 @@ echo "$bdf" >/sys/bus/pci/drivers/nvme_iova/unbind || fail "unbind failed"
 [ -e "/sys/bus/pci/devices/$bdf/driver" ] && fail "$bdf still bound"
 wait_pid $pid 60
 echo "unbind under load: fio ended (status $?), nothing hangs"
-ls /sys/class/nvme_iova/ | grep -q . && fail "a controller is still registered"
+for _x in /sys/class/nvme_iova/*; do
+	[ -e "$_x" ] && fail "a controller is still registered: $(basename "$_x")"
+done
 dmesg | grep "$bdf: leaked IOVA range" && fail "the driver left mapped ranges behind at unbind"
 
 echo "$bdf" >/sys/bus/pci/drivers_probe
