@@ -146,7 +146,9 @@ static blk_status_t nvi_map_rq_sg(struct nvi_ctrl *ctrl, struct request *rq,
 	struct scatterlist *sg;
 	int i, n;
 
-	sg_init_table(sgt->sgl, NVI_MAX_SEGS);
+	/* as many entries as the request can use, not the whole array */
+	sg_init_table(sgt->sgl, min_t(unsigned int, NVI_MAX_SEGS,
+				      max(1U, blk_rq_nr_phys_segments(rq))));
 	n = blkcompat_rq_map_sg(rq, sgt->sgl);
 	if (!n)
 		return BLK_STS_IOERR;
