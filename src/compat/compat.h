@@ -166,9 +166,14 @@ static inline size_t dmashim_ops_unmap(struct iommu_domain *d,
 #ifdef HAVE_DOMAIN_OPS_MAP_PAGES
 	return d->ops->unmap_pages(d, iova, pgsize, pgcount, gather);
 #else
-	size_t done = 0, n;
+	size_t want = pgsize * pgcount, done = 0, n;
 
-	while (pgcount--) {
+	/*
+	 * One page per call, but a call unmaps the whole page it finds,
+	 * which may be larger than pgsize (AMD's v1 tables): count bytes,
+	 * never calls, or the loop runs past the range into other mappings.
+	 */
+	while (done < want) {
 		n = d->ops->unmap(d, iova + done, pgsize, gather);
 		if (!n)
 			break;

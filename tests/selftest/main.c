@@ -59,6 +59,7 @@ static const struct {
 	{ "stale-after-unlink", dis_case_stale_unlink },
 	{ "mixing", dis_case_mixing },
 	{ "irqs-off", dis_case_irqs_off },
+	{ "unlink-mixed", dis_case_unlink_mixed },
 	{ "stress", dis_case_stress },
 };
 

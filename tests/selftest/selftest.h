@@ -41,6 +41,7 @@ int dis_case_stale_unlink(struct dis_test *t);
 int dis_case_mixing(struct dis_test *t);
 int dis_case_stress(struct dis_test *t);
 int dis_case_irqs_off(struct dis_test *t);
+int dis_case_unlink_mixed(struct dis_test *t);
 int dis_requests(struct dis_test *t, unsigned int n, unsigned int nseg);
 int dis_leak(struct dis_test *t);
 
