@@ -61,13 +61,12 @@ vm: initramfs
 verdict-tests:
 	$(PY) tests/verdict/test_verdict.py
 
-BENCH_KERNELS = $(or $(KERNELS),$(if $(filter full,$(BENCH)),5.10 6.1 6.12 7,6.1 7))
+BENCH_KERNELS = $(or $(KERNELS),$(if $(filter full,$(BENCH)),5.10 6.1 6.12 7 7+shim,6.1 7 7+shim))
 
 bench:
 	@scripts/install-deps.sh gnuplot-nox
-	@$(PY) scripts/fetch-kernels.py $(BENCH_KERNELS) >/dev/null
-	@for k in $(BENCH_KERNELS); do scripts/kbuild.sh $$k >/dev/null && \
-		$(PY) scripts/mkinitramfs.py $$k >/dev/null || exit 1; done
+	@$(PY) scripts/fetch-kernels.py $(sort $(foreach k,$(BENCH_KERNELS),$(firstword $(subst +, ,$(k))))) >/dev/null
+	@for k in $(BENCH_KERNELS); do scripts/prepare-guest.sh $$k >/dev/null || exit 1; done
 	@$(PY) scripts/bench.py --kernels "$(BENCH_KERNELS)"
 
 check: deps

@@ -11,7 +11,7 @@ IOTLB invalidations per I/O (QEMU trace); and the IOMMU tax: each path's IOPS
 under each mode as a fraction of the same path with no IOMMU.  Output:
 build/bench/<time>/report.md, results.json, every raw fio JSON, PNG plots.
 
-Usage: bench.py [--kernels "6.1 7"] [--modes "intel-strict none"]
+Usage: bench.py [--kernels "6.1 7 7+shim"] [--modes "intel-strict none"]
                 [--rounds N] [--runtime S] [--jobs j1,j2] [--parallel N]
 """
 
@@ -31,9 +31,14 @@ SCRIPTS = os.path.join(TOP, "scripts")
 HEADLINE_JOBS = "randread-4k-qd32,randread-128k-qd16-malloc"
 ALL_JOBS = ("randread-4k-qd1,randread-4k-qd32,randwrite-4k-qd32,"
             "randread-128k-qd16-malloc,randread-128k-qd16-huge,read-1m-qd4,write-1m-qd4")
-# Paths compared: (name, controller serial).  The first is the baseline.
-# Identical controllers, so the paths see the same emulated hardware.
-PATHS = [("stock", "ctrl0"), ("stock-b", "ctrl1")]
+# Paths compared: (name, controller serial, nvme_iova map mode or "" for the
+# stock driver).  The first is the baseline.  Two identical controllers: the
+# stock driver keeps ctrl0, the demo driver takes ctrl1 and is reloaded with
+# each map mode in turn, so the demo paths differ in their mapping alone.
+PATHS = [("stock", "ctrl0", ""), ("demo-sg", "ctrl1", "sg"),
+         ("demo-page", "ctrl1", "page"), ("demo-iova", "ctrl1", "iova")]
+# Kernels given as KEY+shim are KEY with the shim forced in place of the
+# native API (their guest image is build/initramfs/KEY+shim.cpio).
 PRINT_LOCK = threading.Lock()
 
 
@@ -58,15 +63,19 @@ def fio_summary(js, busy_jiffies):
 def run_one(kernel, mode, args, outdir):
     out = os.path.join(outdir, f"{kernel}-{mode}")
     jobs = args.jobs.split(",")
-    paths = ",".join(f"{n}:{s}" for n, s in PATHS)
+    paths = ",".join(f"{n}:{s}" + (f":{m}" if m else "") for n, s, m in PATHS)
     n_runs = args.rounds * len(jobs) * len(PATHS)
-    timeout = 120 + n_runs * (args.runtime + 10)
-    cmd = [sys.executable, os.path.join(SCRIPTS, "run-vm.py"), "--kernel", kernel,
+    timeout = 120 + n_runs * (args.runtime + 15)
+    key, _, flavour = kernel.partition("+")
+    cmd = [sys.executable, os.path.join(SCRIPTS, "run-vm.py"), "--kernel", key,
+           "--initrd", os.path.join(args.build, "initramfs", kernel + ".cpio"),
            "--mode", mode, "--tests", "iommu-mode,bench-fio", "--out", out,
            "--timeout", str(timeout), "--test-timeout", str(timeout), "-v",
            "--append", f"dis.bench_paths={paths} dis.bench_jobs={args.jobs} "
                        f"dis.bench_rounds={args.rounds} dis.bench_runtime={args.runtime}"]
-    for _ in PATHS:
+    if flavour:
+        cmd += ["--append", f"dis.flavour={flavour}"]
+    for serial in sorted({s for _, s, _ in PATHS}):
         cmd += ["--nvme", "size=2G"]
     say(f"bench: {kernel} {mode}: {n_runs} fio runs of {args.runtime} s")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -187,7 +196,7 @@ def plot(outdir, table):
     if not shutil.which("gnuplot"):
         say("bench: gnuplot missing, no plots (apt-get install gnuplot-nox)")
         return []
-    paths = [p for p, _ in PATHS]
+    paths = [p for p, _, _ in PATHS]
     cases = sorted({(t["kernel"], t["mode"], t["job"]) for t in table})
     by = {(t["kernel"], t["mode"], t["job"], t["path"]): t for t in table}
     made = []
@@ -222,7 +231,7 @@ def plot(outdir, table):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(TOP, "build"))
-    ap.add_argument("--kernels", default=os.environ.get("KERNELS") or "6.1 7")
+    ap.add_argument("--kernels", default=os.environ.get("KERNELS") or "6.1 7 7+shim")
     ap.add_argument("--modes", default=os.environ.get("MODES")
                     or "intel-strict intel-lazy pt none")
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", "3")))
@@ -238,7 +247,7 @@ def main():
     if args.full and not os.environ.get("MODES"):
         args.modes = "intel-strict-cm intel-strict intel-lazy amd pt none"
     if args.full and not os.environ.get("KERNELS"):
-        args.kernels = "5.10 6.1 6.12 7"
+        args.kernels = "5.10 6.1 6.12 7 7+shim"
 
     started = time.time()
     kernels, modes = args.kernels.split(), args.modes.split()
@@ -247,8 +256,11 @@ def main():
     os.makedirs(outdir, exist_ok=True)
     with open(os.path.join(args.build, "kernels.lock")) as f:
         lock = json.load(f)
+    def key(k):
+        return k.partition("+")[0]
+
     for k in kernels:
-        say(f"kernel {k}: {lock[k]['version']} ({lock[k]['abi']})")
+        say(f"kernel {k}: {lock[key(k)]['version']} ({lock[key(k)]['abi']})")
     rows, failures = [], []
     with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
         futs = [pool.submit(run_one, k, m, args, outdir) for k in kernels for m in modes]
@@ -266,12 +278,13 @@ def main():
                 f"Machine: {os.cpu_count()} CPUs, QEMU TCG, {args.parallel} guest(s) at a "
                 f"time; {args.rounds} rounds of {args.runtime} s per job and path, path "
                 f"order rotated each round; wall time {wall / 60:.1f} min.\n\nKernels: "
-                + ", ".join(f"{k} = {lock[k]['version']} ({lock[k]['abi']})" for k in kernels)
+                + ", ".join(f"{k} = {lock[key(k)]['version']} ({lock[key(k)]['abi']})"
+                             for k in kernels)
                 + "\n\n" + report + "\n"
                 + "".join(f"![{os.path.basename(p)}]({os.path.basename(p)})\n" for p in pngs))
     with open(os.path.join(outdir, "results.json"), "w") as f:
         json.dump({"rows": rows, "summary": table, "tax": taxes,
-                   "kernels": {k: lock[k] for k in kernels},
+                   "kernels": {k: lock[key(k)] for k in kernels},
                    "rounds": args.rounds, "runtime": args.runtime}, f, indent=1)
     print()
     print(report)

@@ -107,7 +107,7 @@ def qemu_command(args, outdir, trace):
     dev, kcmd = MODES[args.mode]
     cmdline = " ".join(filter(None, [
         BASE_CMDLINE, kcmd, f"dis.mode={args.mode}", f"dis.tests={args.tests}",
-        f"dis.test_timeout={args.test_timeout}", args.append]))
+        f"dis.test_timeout={args.test_timeout}", *args.append]))
     cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", args.accel,
            "-cpu", "max", "-m", str(args.mem), "-smp", str(args.smp),
            "-display", "none", "-monitor", "none", "-no-reboot", "-nic", "none",
@@ -182,7 +182,8 @@ def main():
     ap.add_argument("--mem", type=int, default=1024)
     ap.add_argument("--accel", default="tcg")
     ap.add_argument("--initrd", help="guest image (default BUILD/initramfs/KERNEL.cpio)")
-    ap.add_argument("--append", default="", help="extra kernel command line")
+    ap.add_argument("--append", action="append", default=[],
+                    help="extra kernel command line (repeatable)")
     ap.add_argument("--no-trace", dest="trace", action="store_false")
     ap.add_argument("--retries", type=int, default=2)
     ap.add_argument("-v", "--verbose", action="store_true")

@@ -41,7 +41,8 @@ static void dmashim_ctx_release(struct kref *ref)
 	xa_destroy(&ctx->ranges);
 	free_percpu(ctx->stats);
 	put_device(ctx->dev);
-	kfree(ctx);
+	/* lookups walk the table under RCU only */
+	kfree_rcu(ctx, rcu);
 }
 
 void dmashim_ctx_put(struct dmashim_ctx *ctx)
@@ -146,6 +147,7 @@ static bool dmashim_unusable(struct device *dev, struct iommu_domain *domain,
 	return false;
 }
 
+/* Table writers hold dmashim_table_lock. */
 static struct dmashim_ctx *dmashim_lookup(struct device *dev)
 {
 	struct dmashim_ctx *ctx;
@@ -160,19 +162,40 @@ static struct dmashim_ctx *dmashim_lookup(struct device *dev)
  * dmashim_ctx_find - the context of a device that already has one
  * @dev: the device
  *
+ * Lock-free: every dma_iova_* call of a driver comes through here, on every
+ * CPU at once, so it takes no shared lock; the table changes only when a
+ * device is unbound.
+ *
+ * Context: any context.
+ *
  * Return: the context with a reference held, or NULL.
  */
 struct dmashim_ctx *dmashim_ctx_find(struct device *dev)
 {
 	struct dmashim_ctx *ctx;
-	unsigned long flags;
 
-	spin_lock_irqsave(&dmashim_table_lock, flags);
-	ctx = dmashim_lookup(dev);
-	if (ctx)
-		kref_get(&ctx->ref);
-	spin_unlock_irqrestore(&dmashim_table_lock, flags);
+	rcu_read_lock();
+	hash_for_each_possible_rcu(dmashim_table, ctx, node, (unsigned long)dev)
+		if (ctx->dev == dev && kref_get_unless_zero(&ctx->ref))
+			goto out;
+	ctx = NULL;
+out:
+	rcu_read_unlock();
 	return ctx;
+}
+
+/*
+ * The first try_alloc for a device may run in atomic context (a block
+ * driver's ->queue_rq()): its debugfs file is made later, in process
+ * context, holding a reference until then.
+ */
+static void dmashim_debugfs_work(struct work_struct *work)
+{
+	struct dmashim_ctx *ctx = container_of(work, struct dmashim_ctx,
+					       debugfs_work);
+
+	dmashim_debugfs_add(ctx);
+	dmashim_ctx_put(ctx);
 }
 
 static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
@@ -192,6 +215,7 @@ static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
 	ctx->domain = domain;
 	kref_init(&ctx->ref);
 	xa_init_flags(&ctx->ranges, XA_FLAGS_LOCK_IRQ);
+	INIT_WORK(&ctx->debugfs_work, dmashim_debugfs_work);
 	dmashim_fq_init(ctx);
 	ctx->iovad = dmashim_find_iovad(dev, domain, &ctx->reason);
 	if (ctx->iovad) {
@@ -245,7 +269,7 @@ struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
 			ctx = old;
 		} else {
 			kref_get(&ctx->ref);
-			hash_add(dmashim_table, &ctx->node, (unsigned long)dev);
+			hash_add_rcu(dmashim_table, &ctx->node, (unsigned long)dev);
 			spin_unlock_irqrestore(&dmashim_table_lock, flags);
 			if (ctx->failed)
 				dev_warn(dev, "two-step DMA falls back to the regular DMA API: %s\n",
@@ -253,7 +277,8 @@ struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
 			else
 				dev_info(dev, "two-step DMA through the %s IOMMU domain\n",
 					 ctx->lazy ? "lazy" : "strict");
-			dmashim_debugfs_add(ctx);
+			kref_get(&ctx->ref);
+			schedule_work(&ctx->debugfs_work);
 		}
 	}
 	if (ctx->failed) {
@@ -290,6 +315,8 @@ struct dmashim_counters __percpu *dmashim_orphans(void)
 /* Undo everything for a device that goes away. */
 static void dmashim_ctx_remove(struct dmashim_ctx *ctx)
 {
+	if (cancel_work_sync(&ctx->debugfs_work))
+		dmashim_ctx_put(ctx);	/* the work's reference */
 	dmashim_debugfs_remove(ctx);
 	dmashim_release_ranges(ctx);
 	dmashim_fq_drain(ctx);
@@ -304,7 +331,7 @@ static void dmashim_forget(struct device *dev)
 	spin_lock_irqsave(&dmashim_table_lock, flags);
 	ctx = dmashim_lookup(dev);
 	if (ctx)
-		hash_del(&ctx->node);
+		hash_del_rcu(&ctx->node);
 	spin_unlock_irqrestore(&dmashim_table_lock, flags);
 	if (ctx)
 		dmashim_ctx_remove(ctx);

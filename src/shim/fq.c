@@ -110,7 +110,6 @@ void dmashim_fq_queue(struct dmashim_ctx *ctx, unsigned long pfn,
 
 	if (!e) {
 		/* no room to defer: flush now, as a strict domain would */
-		dmashim_gather_set_queued(gather, false);
 		dmashim_ops_iotlb_sync(ctx->domain, gather);
 		free_iova_fast(ctx->iovad, pfn, npages);
 		return;

@@ -163,6 +163,8 @@ static bool dmashim_track(struct dmashim_ctx *ctx, unsigned long pfn,
 			  unsigned long npages, void *caller)
 {
 	struct dmashim_range *r = kmalloc(sizeof(*r), GFP_ATOMIC);
+	unsigned long flags;
+	void *old;
 
 	if (!r)
 		return false;
@@ -170,7 +172,14 @@ static bool dmashim_track(struct dmashim_ctx *ctx, unsigned long pfn,
 	r->npages = npages;
 	r->mapped = 0;
 	r->caller = caller;
-	if (xa_err(xa_store_irq(&ctx->ranges, pfn, r, GFP_ATOMIC))) {
+	/*
+	 * Callers may hold interrupts off or run in hard-IRQ context (a
+	 * completion handler unmapping): save and restore, never enable.
+	 */
+	xa_lock_irqsave(&ctx->ranges, flags);
+	old = __xa_store(&ctx->ranges, pfn, r, GFP_ATOMIC);
+	xa_unlock_irqrestore(&ctx->ranges, flags);
+	if (xa_err(old)) {
 		kfree(r);
 		return false;
 	}
@@ -179,7 +188,13 @@ static bool dmashim_track(struct dmashim_ctx *ctx, unsigned long pfn,
 
 static void dmashim_untrack(struct dmashim_ctx *ctx, unsigned long pfn)
 {
-	kfree(xa_erase_irq(&ctx->ranges, pfn));
+	unsigned long flags;
+	void *r;
+
+	xa_lock_irqsave(&ctx->ranges, flags);
+	r = __xa_erase(&ctx->ranges, pfn);
+	xa_unlock_irqrestore(&ctx->ranges, flags);
+	kfree(r);
 }
 
 /**
@@ -383,8 +398,12 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 	pad = dmashim_offset(ctx, addr);
 	addr -= pad;
 	len = size ? dmashim_align(ctx, size + pad) : 0;
+	/*
+	 * Never a "queued" gather, even when the flush is deferred: IOMMU
+	 * drivers then skip recording the range, and the deferred flush
+	 * (an iotlb_sync over the queued ranges) must know it.
+	 */
 	iommu_iotlb_gather_init(&gather);
-	dmashim_gather_set_queued(&gather, free && ctx->lazy);
 	if (len)
 		unmapped = dmashim_unmap_range(ctx, addr, len, &gather);
 	WARN_ONCE(unmapped != len, "dma_iova_shim: unmapped %zu of %zu bytes\n",
@@ -490,8 +509,7 @@ void dmashim_release_ranges(struct dmashim_ctx *ctx)
 		if (dmashim_unmap_range(ctx, r->pfn << ctx->shift, len, &gather))
 			dmashim_ops_iotlb_sync(ctx->domain, &gather);
 		free_iova_fast(ctx->iovad, r->pfn, r->npages);
-		xa_erase_irq(&ctx->ranges, index);
-		kfree(r);
+		dmashim_untrack(ctx, index);
 		this_cpu_inc(ctx->stats->frees);
 	}
 }

@@ -62,7 +62,9 @@ struct dmashim_fq_entry;
  * @fq_count: entries on @fq_list
  * @fq_pages: IOVA granules held by them
  * @fq_work: deferred flush of @fq_list
+ * @debugfs_work: creates the device's debugfs file in process context
  * @ref: references (table, in-flight flushes)
+ * @rcu: frees the context after lock-free lookups are done with it
  * @failed: validation failed; try_alloc always falls back
  * @reason: why it failed (logged once)
  */
@@ -80,7 +82,9 @@ struct dmashim_ctx {
 	unsigned int fq_count;
 	unsigned long fq_pages;
 	struct delayed_work fq_work;
+	struct work_struct debugfs_work;
 	struct kref ref;
+	struct rcu_head rcu;
 	bool failed;
 	const char *reason;
 };

@@ -7,9 +7,13 @@
 # irq and softirq time over the run, from /proc/stat.  Each run is also an
 # IOTLB window "<round>:<job>:<path>".
 #
-# dis.bench_paths=name:serial,...   controllers to compare (serials ctrlN)
+# dis.bench_paths=name:serial[:map_mode],...   paths to compare: a
+#   controller (serial ctrlN) on the stock driver, or with a map mode on
+#   nvme_iova loaded with that map_mode (reloaded between paths as needed)
 # dis.bench_jobs=job,...            from the table below
 # dis.bench_rounds=N  dis.bench_runtime=SECONDS
+# shellcheck source=nvme-lib.sh
+. /tests/nvme-lib.sh
 paths=$(cmdline_arg dis.bench_paths | tr ',' ' ')
 jobs=$(cmdline_arg dis.bench_jobs | tr ',' ' ')
 rounds=$(cmdline_arg dis.bench_rounds || echo 3)
@@ -38,9 +42,22 @@ cpu_busy() {
 	echo $((u + n + s + irq + sirq))
 }
 
+# path_dev PATH: the block device of a path, binding and loading first
+path_dev() {
+	_s=${1#*:}
+	_m=
+	case $_s in *:*) _m=${_s#*:} _s=${_s%%:*} ;; esac
+	if [ -z "$_m" ]; then
+		_c=$(nvme_wait_ctrl "$_s") || return 1
+	else
+		_b=$(nvi_bdf "$_s") || return 1
+		_c=$(nvi_use_mode "$_m" "$_b") || return 1
+	fi
+	echo "/dev/${_c}n1"
+}
+
 for p in $paths; do
-	s=${p#*:}
-	nvme_wait_ctrl "$s" >/dev/null || fail "no controller $s for path ${p%%:*}"
+	path_dev "$p" >/dev/null || fail "cannot set up path ${p%%:*}"
 done
 echo 64 >/proc/sys/vm/nr_hugepages
 mkdir -p /mnt/huge && mount -t hugetlbfs none /mnt/huge 2>/dev/null
@@ -66,11 +83,11 @@ while [ "$r" -le "$rounds" ]; do
 		done
 		for p in $order; do
 			name=${p%%:*}
-			c=$(nvme_ctrl "${p#*:}")
+			dev=$(path_dev "$p") || fail "path $name lost its device"
 			label="$r:$j:$name"
 			iotlb_begin "$label"
 			busy0=$(cpu_busy)
-			DEV=/dev/${c}n1 RW=$rw BS=$bs QD=$qd MEM=$mem RUNTIME=$runtime \
+			DEV=$dev RW=$rw BS=$bs QD=$qd MEM=$mem RUNTIME=$runtime \
 				fio --output-format=json /tests/fio/bench.fio >/tmp/bench.json 2>/tmp/bench.err ||
 				{ cat /tmp/bench.err; fail "fio $j on $name failed"; }
 			busy1=$(cpu_busy)

@@ -7,6 +7,7 @@
 #include <linux/iommu.h>
 #include <linux/kthread.h>
 #include <linux/random.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include <dma-iova-shim.h>
@@ -335,12 +336,28 @@ static int dis_stale(struct dis_test *t, bool destroy)
 		goto out;
 	}
 	old = st.addr;
-	if (destroy)
-		dma_iova_destroy(t->dev, &st, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
-	else
-		dma_iova_unlink(t->dev, &st, 0, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
-	/* now the device tries both directions through the stale IOVA */
+	/*
+	 * Lazy domain: let the kernel's own flush queue flush the regular
+	 * mappings used so far (within 10 ms), and use none until the stale
+	 * IOVA has been tried, so that only the shim's own deferred flush
+	 * can make it fault.
+	 */
 	ret = dis_preset(t, 0, 0x11, 1024);
+	if (t->stale == 2) {
+		msleep(100);
+		/* and have the IOMMU cache the translation again after it */
+		if (!ret)
+			ret = dis_edu_to_device(t->edu, old, 2048, 1024);
+	}
+	if (destroy) {
+		dma_iova_destroy(t->dev, &st, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+		/* lazy: the shim's deferred flush is due within 10 ms */
+		if (t->stale == 2)
+			msleep(100);
+	} else {
+		dma_iova_unlink(t->dev, &st, 0, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	}
+	/* now the device tries both directions through the stale IOVA */
 	if (!ret)
 		ret = dis_edu_to_device(t->edu, old, 0, 1024);
 	if (!ret)
@@ -618,5 +635,120 @@ int dis_leak(struct dis_test *t)
 			    PAGE_SIZE, DMA_TO_DEVICE, 0);
 	if (!ret)
 		ret = dma_iova_sync(t->dev, &st, 0, PAGE_SIZE);
+	return ret;
+}
+
+/*
+ * Every call with interrupts off, as from a completion handler: none may
+ * turn them back on (an IRQ-unsafe lock would, and lockdep-free kernels
+ * only notice as a WARN in the interrupt core).
+ */
+int dis_case_irqs_off(struct dis_test *t)
+{
+	struct dma_iova_state st;
+	const char *step = NULL;
+	unsigned long flags;
+	struct page *p;
+	bool ok;
+	int i, ret = 0;
+
+	p = alloc_pages(GFP_KERNEL, 2);
+	if (!p)
+		return -ENOMEM;
+	local_irq_save(flags);
+	ok = dma_iova_try_alloc(t->dev, &st, 0, 4 * PAGE_SIZE);
+	if (!irqs_disabled())
+		step = "try_alloc";
+	for (i = 0; ok && !step && i < 4; i++) {
+		ret = dma_iova_link(t->dev, &st, page_to_phys(p + i),
+				    i * PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE, 0);
+		if (!irqs_disabled())
+			step = "link";
+		if (ret)
+			break;
+	}
+	if (ok && !ret && !step) {
+		ret = dma_iova_sync(t->dev, &st, 0, 4 * PAGE_SIZE);
+		if (!irqs_disabled())
+			step = "sync";
+	}
+	if (ok) {
+		dma_iova_destroy(t->dev, &st, i * PAGE_SIZE, DMA_TO_DEVICE, 0);
+		if (!irqs_disabled() && !step)
+			step = "destroy";
+	}
+	local_irq_restore(flags);
+	__free_pages(p, 2);
+	if (step)
+		return dis_fail(t, "%s enabled interrupts", step);
+	if (ok != t->expect_iova)
+		return dis_fail(t, "try_alloc returned %d with interrupts off, expected %d",
+				ok, t->expect_iova);
+	if (ret)
+		return dis_fail(t, "link/sync with interrupts off: %d", ret);
+	return 0;
+}
+
+/*
+ * Unlinking part of a range that the IOMMU mapped with pages of several
+ * sizes (4 KiB pages, then a 64 KiB block) takes exactly that part: the
+ * link behind it still translates.  IOMMU drivers that unmap one page per
+ * call may unmap a whole large page at once; a caller counting calls
+ * instead of bytes runs past the part.
+ */
+int dis_case_unlink_mixed(struct dis_test *t)
+{
+	struct dma_iova_state st;
+	struct page *small[17], *block;
+	unsigned int i, n = 0;
+	size_t off;
+	int ret = 0;
+
+	if (!t->expect_iova)
+		return 1;
+	block = alloc_pages(GFP_KERNEL, 4);	/* 64 KiB, naturally aligned */
+	if (!block)
+		return -ENOMEM;
+	for (n = 0; n < ARRAY_SIZE(small); n++) {
+		small[n] = alloc_page(GFP_KERNEL);
+		if (!small[n]) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	/* [0, 64K): 16 pages, [64K, 128K): the block, at 128K: one page */
+	if (!dma_iova_try_alloc(t->dev, &st, 0, SZ_128K + PAGE_SIZE)) {
+		ret = dis_fail(t, "try_alloc failed");
+		goto out;
+	}
+	for (i = 0, off = 0; i < 16 && !ret; i++, off += PAGE_SIZE)
+		ret = dma_iova_link(t->dev, &st, page_to_phys(small[i]), off,
+				    PAGE_SIZE, DMA_TO_DEVICE, 0);
+	if (!ret)
+		ret = dma_iova_link(t->dev, &st, page_to_phys(block), SZ_64K,
+				    SZ_64K, DMA_TO_DEVICE, 0);
+	if (!ret)
+		ret = dma_iova_link(t->dev, &st, page_to_phys(small[16]), SZ_128K,
+				    PAGE_SIZE, DMA_TO_DEVICE, 0);
+	if (!ret)
+		ret = dma_iova_sync(t->dev, &st, 0, SZ_128K + PAGE_SIZE);
+	if (ret) {
+		dma_iova_destroy(t->dev, &st, off, DMA_TO_DEVICE, 0);
+		ret = dis_fail(t, "link/sync failed: %d", ret);
+		goto out;
+	}
+	/* take [4K, 128K) away: page 0 and the page at 128K stay */
+	dma_iova_unlink(t->dev, &st, PAGE_SIZE, SZ_128K - PAGE_SIZE,
+			DMA_TO_DEVICE, 0);
+	ret = dis_check_translation(t, st.addr, &small[0], 1);
+	if (!ret)
+		ret = dis_check_translation(t, st.addr + SZ_128K, &small[16], 1);
+	dma_iova_unlink(t->dev, &st, 0, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	dma_iova_unlink(t->dev, &st, SZ_128K, PAGE_SIZE, DMA_TO_DEVICE, 0);
+	dma_iova_free(t->dev, &st);
+out:
+	while (n--)
+		__free_page(small[n]);
+	__free_pages(block, 4);
 	return ret;
 }

@@ -28,10 +28,10 @@ module_param(expect_iova, bool, 0444);
 MODULE_PARM_DESC(expect_iova,
 		 "The IOMMU mode translates, so try_alloc must succeed (default Y)");
 
-static bool stale;
-module_param(stale, bool, 0444);
+static unsigned int stale;
+module_param(stale, uint, 0444);
 MODULE_PARM_DESC(stale,
-		 "Run the stale-IOVA cases (strict IOMMU modes only; default N)");
+		 "Stale-IOVA cases: 0 skip, 1 dead at once (strict), 2 dead after the deferred flush of a lazy domain (default 0)");
 
 #ifdef DMA_IOVA_SHIM_USES_NATIVE
 static char *api = "native";
@@ -58,6 +58,8 @@ static const struct {
 	{ "stale-after-destroy", dis_case_stale_destroy },
 	{ "stale-after-unlink", dis_case_stale_unlink },
 	{ "mixing", dis_case_mixing },
+	{ "irqs-off", dis_case_irqs_off },
+	{ "unlink-mixed", dis_case_unlink_mixed },
 	{ "stress", dis_case_stress },
 };
 

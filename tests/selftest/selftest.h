@@ -11,7 +11,9 @@
  * @dev: the edu device's struct device
  * @edu: its DMA engine
  * @expect_iova: the IOMMU mode translates: try_alloc must succeed
- * @stale: the IOMMU flushes strictly: stale IOVAs must be dead at once
+ * @stale: 1: stale IOVAs must be dead at once (strict flushing); 2: a
+ *	destroyed range once the deferred flush is due (lazy), an unlinked
+ *	one at once
  * @stress_ms: how long the stress case runs
  * @scratch: a page for reading the device buffer back
  * @leak_page: the page linked by deliberately leaked ranges
@@ -21,7 +23,7 @@ struct dis_test {
 	struct device *dev;
 	struct dis_edu *edu;
 	bool expect_iova;
-	bool stale;
+	unsigned int stale;
 	unsigned int stress_ms;
 	void *scratch;
 	struct page *leak_page;
@@ -38,6 +40,8 @@ int dis_case_stale_destroy(struct dis_test *t);
 int dis_case_stale_unlink(struct dis_test *t);
 int dis_case_mixing(struct dis_test *t);
 int dis_case_stress(struct dis_test *t);
+int dis_case_irqs_off(struct dis_test *t);
+int dis_case_unlink_mixed(struct dis_test *t);
 int dis_requests(struct dis_test *t, unsigned int n, unsigned int nseg);
 int dis_leak(struct dis_test *t);
 

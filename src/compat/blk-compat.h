@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The compat layer's block-layer half, for the nvme_iova demo driver: how
+ * the target kernels' block layer differs, as small static inline wrappers.
+ *
+ * HAVE_* come from blk-compat-config.h, generated at build time by
+ * src/compat/conftest.sh from the probes in src/compat/probes-blk/ compiled
+ * against the target kernel's headers (see src/nvme/Kbuild).  The driver
+ * calls the blkcompat_* helpers below and never tests a kernel version; it
+ * tests HAVE_* only where a callback it hands the kernel changed shape.
+ */
+#ifndef BLKCOMPAT_H
+#define BLKCOMPAT_H
+
+#include <linux/blkdev.h>
+#include <linux/blk-mq.h>
+#include <linux/completion.h>
+#include <linux/pci.h>
+#include <linux/scatterlist.h>
+
+#include "blk-compat-config.h"
+
+#ifdef HAVE_BLK_MQ_PCI_MAP_QUEUES
+#include <linux/blk-mq-pci.h>
+#endif
+
+/**
+ * struct blkcompat_limits - queue limits of one disk, kernel independent
+ * @lbs: logical block size in bytes
+ * @max_hw_sectors: largest transfer in 512-byte sectors
+ * @max_segments: most DMA segments per request
+ * @virt_boundary: PRP rule: segments may not straddle this mask
+ * @max_discard_sectors: 0 if discard is not supported
+ * @max_write_zeroes_sectors: 0 if Write Zeroes is not supported
+ * @wc: the device has a volatile write cache (and honours FUA)
+ */
+struct blkcompat_limits {
+	unsigned int lbs;
+	unsigned int max_hw_sectors;
+	unsigned short max_segments;
+	unsigned long virt_boundary;
+	unsigned int max_discard_sectors;
+	unsigned int max_write_zeroes_sectors;
+	bool wc;
+};
+
+#ifdef HAVE_BLK_MQ_ALLOC_DISK_LIMITS
+/* The limits go to blk_mq_alloc_disk() as a struct queue_limits. */
+static inline struct gendisk *
+blkcompat_alloc_disk(struct blk_mq_tag_set *set,
+		     const struct blkcompat_limits *l, void *queuedata)
+{
+	struct queue_limits lim = {
+		.logical_block_size	= l->lbs,
+		.physical_block_size	= l->lbs,
+		.io_min			= l->lbs,
+		.max_hw_sectors		= l->max_hw_sectors,
+		.max_segments		= l->max_segments,
+		.virt_boundary_mask	= l->virt_boundary,
+		.max_hw_discard_sectors	= l->max_discard_sectors,
+		.max_discard_segments	= 1,
+		.max_write_zeroes_sectors = l->max_write_zeroes_sectors,
+		.dma_alignment		= 3,
+	};
+
+	if (l->max_discard_sectors)
+		lim.discard_granularity = l->lbs;
+#ifdef BLK_FEAT_WRITE_CACHE
+	/* the cache flags are features in the limits */
+	if (l->wc)
+		lim.features |= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA;
+#endif
+	return blk_mq_alloc_disk(set, &lim, queuedata);
+}
+
+#else /* !HAVE_BLK_MQ_ALLOC_DISK_LIMITS */
+
+/* Limits are set on the queue, one by one. */
+static inline void blkcompat_apply_limits(struct request_queue *q,
+					  const struct blkcompat_limits *l)
+{
+	blk_queue_logical_block_size(q, l->lbs);
+	blk_queue_physical_block_size(q, l->lbs);
+	blk_queue_io_min(q, l->lbs);
+	blk_queue_max_hw_sectors(q, l->max_hw_sectors);
+	blk_queue_max_segments(q, l->max_segments);
+	blk_queue_virt_boundary(q, l->virt_boundary);
+	blk_queue_dma_alignment(q, 3);
+	if (l->max_discard_sectors) {
+		blk_queue_max_discard_sectors(q, l->max_discard_sectors);
+		blk_queue_max_discard_segments(q, 1);
+		q->limits.discard_granularity = l->lbs;
+#ifdef QUEUE_FLAG_DISCARD
+		/* until v5.19 the limit alone does not enable discard */
+		blk_queue_flag_set(QUEUE_FLAG_DISCARD, q);
+#endif
+	}
+	blk_queue_max_write_zeroes_sectors(q, l->max_write_zeroes_sectors);
+}
+
+#ifdef HAVE_BLK_MQ_ALLOC_DISK
+static inline struct gendisk *
+blkcompat_alloc_disk(struct blk_mq_tag_set *set,
+		     const struct blkcompat_limits *l, void *queuedata)
+{
+	struct gendisk *disk = blk_mq_alloc_disk(set, queuedata);
+
+	if (!IS_ERR(disk))
+		blkcompat_apply_limits(disk->queue, l);
+	return disk;
+}
+#else
+/* Without blk_mq_alloc_disk(), the queue and the disk come separately. */
+static inline struct gendisk *
+blkcompat_alloc_disk(struct blk_mq_tag_set *set,
+		     const struct blkcompat_limits *l, void *queuedata)
+{
+	struct request_queue *q = blk_mq_init_queue(set);
+	struct gendisk *disk;
+
+	if (IS_ERR(q))
+		return ERR_CAST(q);
+	q->queuedata = queuedata;
+	disk = alloc_disk(0);
+	if (!disk) {
+		blk_cleanup_queue(q);
+		return ERR_PTR(-ENOMEM);
+	}
+	disk->flags |= GENHD_FL_EXT_DEVT;
+	disk->queue = q;
+	blkcompat_apply_limits(q, l);
+	return disk;
+}
+#endif /* HAVE_BLK_MQ_ALLOC_DISK */
+#endif /* HAVE_BLK_MQ_ALLOC_DISK_LIMITS */
+
+/*
+ * Declare the write cache, unless blkcompat_alloc_disk() did (as features
+ * in the limits).
+ */
+static inline void blkcompat_disk_set_wc(struct gendisk *disk, bool wc)
+{
+#if !defined(HAVE_BLK_MQ_ALLOC_DISK_LIMITS) || !defined(BLK_FEAT_WRITE_CACHE)
+	blk_queue_write_cache(disk->queue, wc, wc);
+#endif
+}
+
+/* Make the disk visible; older kernels cannot fail this. */
+static inline int blkcompat_add_disk(struct device *parent,
+				     struct gendisk *disk)
+{
+#ifdef HAVE_DEVICE_ADD_DISK_INT
+	return device_add_disk(parent, disk, NULL);
+#else
+	device_add_disk(parent, disk, NULL);
+	return 0;
+#endif
+}
+
+/*
+ * Drop the driver's reference to a disk, after del_gendisk() or when adding
+ * it failed.  With ->free_disk() (HAVE_BDEV_FREE_DISK) the disk's release
+ * tears the queue down; before, the queue was cleaned up here.
+ */
+static inline void blkcompat_put_disk(struct gendisk *disk)
+{
+#if defined(HAVE_BDEV_FREE_DISK)
+	put_disk(disk);
+#elif defined(HAVE_BLK_CLEANUP_DISK)
+	blk_cleanup_disk(disk);
+#else
+	blk_cleanup_queue(disk->queue);
+	put_disk(disk);
+#endif
+}
+
+#if !defined(HAVE_BLK_EXECUTE_RQ_STATUS) && !defined(HAVE_BLK_EXECUTE_RQ_DISK)
+struct blkcompat_sync_rq {
+	struct completion done;
+	blk_status_t status;
+};
+
+static inline void blkcompat_sync_rq_end(struct request *rq,
+					 blk_status_t status)
+{
+	struct blkcompat_sync_rq *wait = rq->end_io_data;
+
+	wait->status = status;
+	complete(&wait->done);
+}
+#endif
+
+/*
+ * Execute a passthrough request synchronously (at the tail); the block
+ * status says whether it reached the device.
+ */
+static inline blk_status_t blkcompat_execute_rq(struct request *rq)
+{
+#if defined(HAVE_BLK_EXECUTE_RQ_STATUS)
+	return blk_execute_rq(rq, false);
+#elif defined(HAVE_BLK_EXECUTE_RQ_DISK)
+	return blk_execute_rq(NULL, rq, false);
+#else
+	/* blk_execute_rq() does not return the status: wait here instead */
+	struct blkcompat_sync_rq wait = { .status = BLK_STS_OK };
+
+	init_completion(&wait.done);
+	rq->end_io_data = &wait;
+	blk_execute_rq_nowait(rq->q, NULL, rq, false, blkcompat_sync_rq_end);
+	wait_for_completion_io(&wait.done);
+	return wait.status;
+#endif
+}
+
+/* Map a request's data to a scatterlist. */
+static inline int blkcompat_rq_map_sg(struct request *rq,
+				      struct scatterlist *sgl)
+{
+#ifdef HAVE_BLK_RQ_MAP_SG_RQ
+	return blk_rq_map_sg(rq, sgl);
+#else
+	return blk_rq_map_sg(rq->q, rq, sgl);
+#endif
+}
+
+/*
+ * Spread the hardware queues like the PCI device's interrupt vectors,
+ * starting at vector @offset.  blk_mq_pci_map_queues() comes first where it
+ * exists: stable kernels that got blk_mq_map_hw_queues() without the PCI
+ * bus's ->irq_get_affinity() (Debian's 6.12) would fall back to a mapping
+ * that ignores the vectors.
+ */
+static inline void blkcompat_map_hw_queues(struct blk_mq_queue_map *map,
+					   struct pci_dev *pdev, int offset)
+{
+#if defined(HAVE_BLK_MQ_PCI_MAP_QUEUES)
+	blk_mq_pci_map_queues(map, pdev, offset);
+#elif defined(HAVE_BLK_MQ_MAP_HW_QUEUES)
+	blk_mq_map_hw_queues(map, &pdev->dev, offset);
+#else
+#error "blk-compat: no way to map hardware queues to a PCI device's vectors"
+#endif
+}
+
+/* Tag set flags: bio merging is asked for where it is not the default. */
+#ifdef HAVE_BLK_MQ_F_SHOULD_MERGE
+#define BLKCOMPAT_TAG_SET_FLAGS	BLK_MQ_F_SHOULD_MERGE
+#else
+#define BLKCOMPAT_TAG_SET_FLAGS	0
+#endif
+
+/* The open mode block_device_operations are given. */
+#ifdef HAVE_BLK_MODE_T
+#define blkcompat_mode_t	blk_mode_t
+#else
+#define blkcompat_mode_t	fmode_t
+#endif
+
+/*
+ * Callbacks whose shape changed are written by the driver for each shape,
+ * under:
+ *  HAVE_BDEV_FREE_DISK			->free_disk() (else ->open/->release
+ *					hold the driver's object)
+ *  HAVE_MQ_OPS_TIMEOUT_NO_RESERVED	->timeout(rq) (else also "reserved")
+ *  HAVE_BUSY_TAG_ITER_NO_RESERVED	busy_tag_iter_fn(rq, data) (likewise)
+ *  HAVE_MQ_OPS_MAP_QUEUES_VOID		->map_queues() returns void (else int)
+ */
+
+#endif /* BLKCOMPAT_H */

@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvme_iova: DMA mapping of request data and of pinned user buffers, and
+ * the PRP / SGL data pointers built from the resulting segments.
+ *
+ * Three ways to map (module parameter map_mode):
+ *  - iova: blk_rq_dma_map_iter_start()/_next(): one IOVA range per request
+ *    through the two-step API (dma_iova_try_alloc + dma_iova_link per
+ *    segment + one dma_iova_sync), undone by blk_rq_dma_unmap(); where the
+ *    device is not translated the iterator hands out one direct mapping per
+ *    segment instead, which are unmapped one by one.
+ *  - sg: blk_rq_map_sg() + dma_map_sgtable(), as the stock driver does.
+ *  - page: every page-sized segment mapped on its own with dma_map_page().
+ * Whatever the mode, the result is a list of (dma address, length) segments
+ * from which nvi_setup_dptr() builds PRPs or an SGL.
+ */
+#include <linux/highmem.h>
+
+#include "nvme-iova.h"
+
+size_t nvi_pdu_size(int mode)
+{
+	size_t size = sizeof(struct nvi_iod) +
+		NVI_MAX_DMA_SEGS * sizeof(struct nvi_seg);
+
+	if (mode == NVI_MAP_SG)
+		size += NVI_MAX_SEGS * sizeof(struct scatterlist);
+	return size;
+}
+
+/* Point the iod at its segment arrays in the pdu tail (cheap, per request). */
+void nvi_iod_init(struct nvi_iod *iod, int mode)
+{
+	iod->map.segs = (struct nvi_seg *)(iod + 1);
+	if (mode == NVI_MAP_SG)
+		iod->map.sgt.sgl = (struct scatterlist *)
+			(iod->map.segs + NVI_MAX_DMA_SEGS);
+}
+
+static void nvi_unmap_segs(struct nvi_ctrl *ctrl, struct nvi_dma_map *map)
+{
+	unsigned int i;
+
+	for (i = 0; i < map->nsegs; i++)
+		dma_unmap_page(ctrl->dev, map->segs[i].addr, map->segs[i].len,
+			       map->dir);
+	map->nsegs = 0;
+}
+
+static bool nvi_add_seg(struct nvi_dma_map *map, dma_addr_t addr, u32 len)
+{
+	if (map->nsegs == NVI_MAX_DMA_SEGS)
+		return false;
+	map->segs[map->nsegs].addr = addr;
+	map->segs[map->nsegs].len = len;
+	map->nsegs++;
+	map->total_len += len;
+	return true;
+}
+
+static blk_status_t nvi_map_rq_iova(struct nvi_ctrl *ctrl, struct request *rq,
+				    struct nvi_dma_map *map)
+{
+	struct blk_dma_iter iter;
+
+	if (!blk_rq_dma_map_iter_start(rq, ctrl->dev, &map->state, &iter))
+		return iter.status ?: BLK_STS_IOERR;
+	do {
+		if (!nvi_add_seg(map, iter.addr, iter.len)) {
+			/* cannot happen within our queue limits */
+			dma_unmap_page(ctrl->dev, iter.addr, iter.len, map->dir);
+			iter.status = BLK_STS_IOERR;
+			break;
+		}
+	} while (blk_rq_dma_map_iter_next(rq, ctrl->dev, &iter));
+	if (iter.status) {
+		if (!blk_rq_dma_unmap(rq, ctrl->dev, &map->state,
+				      map->total_len, PCI_P2PDMA_MAP_NONE))
+			nvi_unmap_segs(ctrl, map);
+		return iter.status;
+	}
+	return BLK_STS_OK;
+}
+
+static void nvi_unmap_rq_iova(struct nvi_ctrl *ctrl, struct request *rq,
+			      struct nvi_dma_map *map)
+{
+	if (!blk_rq_dma_unmap(rq, ctrl->dev, &map->state, map->total_len,
+			      PCI_P2PDMA_MAP_NONE))
+		nvi_unmap_segs(ctrl, map);
+}
+
+/*
+ * Pinned user pages: one IOVA range through the two-step API directly, or
+ * per-page mappings when the device is not translated.
+ */
+static int nvi_map_pages_iova(struct nvi_ctrl *ctrl, struct nvi_dma_map *map,
+			      struct page **pages, unsigned int npages,
+			      unsigned int offset, unsigned int len)
+{
+	phys_addr_t phys = page_to_phys(pages[0]) + offset;
+	size_t mapped = 0;
+	unsigned int i;
+	int ret;
+
+	if (!dma_iova_try_alloc(ctrl->dev, &map->state, phys, len))
+		return -EOPNOTSUPP;
+	for (i = 0; i < npages; i++) {
+		size_t chunk = min_t(size_t, PAGE_SIZE - offset, len - mapped);
+
+		ret = dma_iova_link(ctrl->dev, &map->state,
+				    page_to_phys(pages[i]) + offset, mapped,
+				    chunk, map->dir, 0);
+		if (ret)
+			goto err;
+		mapped += chunk;
+		offset = 0;
+	}
+	ret = dma_iova_sync(ctrl->dev, &map->state, 0, mapped);
+	if (ret)
+		goto err;
+	nvi_add_seg(map, map->state.addr, len);
+	return 0;
+err:
+	dma_iova_destroy(ctrl->dev, &map->state, mapped, map->dir, 0);
+	memset(&map->state, 0, sizeof(map->state));
+	return ret;
+}
+
+static bool nvi_map_uses_iova(struct nvi_dma_map *map)
+{
+	return dma_use_iova(&map->state);
+}
+
+static void nvi_unmap_pages_iova(struct nvi_ctrl *ctrl, struct nvi_dma_map *map)
+{
+	dma_iova_destroy(ctrl->dev, &map->state, map->total_len, map->dir, 0);
+	memset(&map->state, 0, sizeof(map->state));
+	map->nsegs = 0;
+}
+
+static blk_status_t nvi_map_rq_sg(struct nvi_ctrl *ctrl, struct request *rq,
+				  struct nvi_dma_map *map)
+{
+	struct sg_table *sgt = &map->sgt;
+	struct scatterlist *sg;
+	int i, n;
+
+	/* as many entries as the request can use, not the whole array */
+	sg_init_table(sgt->sgl, min_t(unsigned int, NVI_MAX_SEGS,
+				      max(1U, blk_rq_nr_phys_segments(rq))));
+	n = blkcompat_rq_map_sg(rq, sgt->sgl);
+	if (!n)
+		return BLK_STS_IOERR;
+	sgt->orig_nents = n;
+	if (dma_map_sgtable(ctrl->dev, sgt, map->dir, 0))
+		return BLK_STS_RESOURCE;
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (!nvi_add_seg(map, sg_dma_address(sg), sg_dma_len(sg))) {
+			dma_unmap_sgtable(ctrl->dev, sgt, map->dir, 0);
+			map->nsegs = 0;
+			return BLK_STS_IOERR;
+		}
+	}
+	return BLK_STS_OK;
+}
+
+static blk_status_t nvi_map_rq_page(struct nvi_ctrl *ctrl, struct request *rq,
+				    struct nvi_dma_map *map)
+{
+	struct req_iterator it;
+	struct bio_vec bv;
+	dma_addr_t addr;
+
+	rq_for_each_segment(bv, rq, it) {
+		addr = dma_map_page(ctrl->dev, bv.bv_page, bv.bv_offset,
+				    bv.bv_len, map->dir);
+		if (dma_mapping_error(ctrl->dev, addr))
+			goto err;
+		if (!nvi_add_seg(map, addr, bv.bv_len)) {
+			dma_unmap_page(ctrl->dev, addr, bv.bv_len, map->dir);
+			goto err;
+		}
+	}
+	return BLK_STS_OK;
+err:
+	nvi_unmap_segs(ctrl, map);
+	return BLK_STS_RESOURCE;
+}
+
+bool nvi_want_sgl(struct nvi_ctrl *ctrl, unsigned int nsegs)
+{
+	if (!ctrl->sgl_supported)
+		return false;
+	switch (READ_ONCE(nvi_sgl)) {
+	case NVI_SGL_NEVER:
+		return false;
+	case NVI_SGL_ALWAYS:
+		return true;
+	default:
+		return nsegs > 1;
+	}
+}
+
+/* Walks the mapped segments as one byte stream. */
+struct nvi_cursor {
+	const struct nvi_dma_map *map;
+	unsigned int idx;
+	dma_addr_t addr;
+	u32 left;
+};
+
+static void nvi_cursor_advance(struct nvi_cursor *cur, u32 n)
+{
+	while (n) {
+		u32 take = min(n, cur->left);
+
+		cur->addr += take;
+		cur->left -= take;
+		n -= take;
+		if (!cur->left && cur->idx + 1 < cur->map->nsegs) {
+			cur->idx++;
+			cur->addr = cur->map->segs[cur->idx].addr;
+			cur->left = cur->map->segs[cur->idx].len;
+		}
+	}
+}
+
+/*
+ * A PRP entry other than the first must start on a controller page and
+ * cover a page of data contiguous in DMA space (a page may continue into the
+ * next segment only if that segment starts where this one ends).
+ */
+static bool nvi_prp_ok(struct nvi_cursor *cur, u32 len)
+{
+	const struct nvi_seg *next;
+
+	if (cur->addr & (NVI_PAGE_SIZE - 1))
+		return false;
+	if (cur->left >= len)
+		return true;
+	next = &cur->map->segs[cur->idx + 1];
+	return cur->idx + 1 < cur->map->nsegs &&
+		next->addr == cur->addr + cur->left &&
+		cur->left + next->len >= len;
+}
+
+static int nvi_setup_prps(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
+			  struct nvi_dma_map *map, void **list,
+			  dma_addr_t *list_dma, gfp_t gfp)
+{
+	struct nvi_cursor cur = {
+		.map = map, .idx = 0,
+		.addr = map->segs[0].addr, .left = map->segs[0].len,
+	};
+	u32 length = map->total_len;
+	u32 len = min_t(u32, length,
+			NVI_PAGE_SIZE - (cur.addr & (NVI_PAGE_SIZE - 1)));
+	__le64 *prps;
+	unsigned int i = 0;
+
+	cmd->common.dptr.prp1 = cpu_to_le64(cur.addr);
+	nvi_cursor_advance(&cur, len);
+	length -= len;
+	if (!length)
+		return 0;
+	if (length <= NVI_PAGE_SIZE) {
+		if (!nvi_prp_ok(&cur, length))
+			return -EINVAL;
+		cmd->common.dptr.prp2 = cpu_to_le64(cur.addr);
+		return 0;
+	}
+	prps = dma_pool_alloc(ctrl->list_pool, gfp, list_dma);
+	if (!prps)
+		return -ENOMEM;
+	*list = prps;
+	cmd->common.dptr.prp2 = cpu_to_le64(*list_dma);
+	while (length) {
+		len = min(length, NVI_PAGE_SIZE);
+		if (!nvi_prp_ok(&cur, len) ||
+		    i == NVI_PAGE_SIZE / sizeof(__le64))
+			return -EINVAL;
+		prps[i++] = cpu_to_le64(cur.addr);
+		nvi_cursor_advance(&cur, len);
+		length -= len;
+	}
+	return 0;
+}
+
+static void nvi_sgl_data(struct nvme_sgl_desc *d, dma_addr_t addr, u32 len)
+{
+	d->addr = cpu_to_le64(addr);
+	d->length = cpu_to_le32(len);
+	d->type = NVME_SGL_FMT_DATA_DESC << 4;
+}
+
+static int nvi_setup_sgl(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
+			 struct nvi_dma_map *map, void **list,
+			 dma_addr_t *list_dma, gfp_t gfp)
+{
+	struct nvme_sgl_desc *descs;
+	unsigned int i;
+
+	cmd->common.flags |= NVME_CMD_SGL_METABUF;
+	if (map->nsegs == 1) {
+		nvi_sgl_data(&cmd->common.dptr.sgl, map->segs[0].addr,
+			     map->segs[0].len);
+		return 0;
+	}
+	descs = dma_pool_alloc(ctrl->list_pool, gfp, list_dma);
+	if (!descs)
+		return -ENOMEM;
+	*list = descs;
+	for (i = 0; i < map->nsegs; i++)
+		nvi_sgl_data(&descs[i], map->segs[i].addr, map->segs[i].len);
+	cmd->common.dptr.sgl.addr = cpu_to_le64(*list_dma);
+	cmd->common.dptr.sgl.length = cpu_to_le32(map->nsegs * sizeof(*descs));
+	cmd->common.dptr.sgl.type = NVME_SGL_FMT_LAST_SEG_DESC << 4;
+	return 0;
+}
+
+/**
+ * nvi_setup_dptr - build the data pointer of @cmd from mapped segments
+ * @ctrl: controller
+ * @cmd: command whose DPTR (and PSDT flags) is filled in
+ * @map: mapped data, at least one segment
+ * @use_sgl: SGL rather than PRPs
+ * @list: receives the PRP list / SGL segment if one is needed, else NULL
+ * @list_dma: its bus address
+ * @gfp: allocation flags for the list
+ *
+ * Return: 0, -ENOMEM, or -EINVAL when the segments cannot be described
+ * with PRPs (not page-aligned inside the transfer).  On error *@list may
+ * have been allocated: the caller frees it.
+ */
+int nvi_setup_dptr(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
+		   struct nvi_dma_map *map, bool use_sgl, void **list,
+		   dma_addr_t *list_dma, gfp_t gfp)
+{
+	*list = NULL;
+	if (use_sgl)
+		return nvi_setup_sgl(ctrl, cmd, map, list, list_dma, gfp);
+	return nvi_setup_prps(ctrl, cmd, map, list, list_dma, gfp);
+}
+
+static void nvi_unmap_data(struct nvi_ctrl *ctrl, struct request *rq,
+			   struct nvi_dma_map *map)
+{
+	switch (map->mode) {
+	case NVI_MAP_IOVA:
+		nvi_unmap_rq_iova(ctrl, rq, map);
+		break;
+	case NVI_MAP_SG:
+		dma_unmap_sgtable(ctrl->dev, &map->sgt, map->dir, 0);
+		break;
+	default:
+		nvi_unmap_segs(ctrl, map);
+		break;
+	}
+	map->nsegs = 0;
+}
+
+/**
+ * nvi_map_rq - DMA-map a read/write request and build its data pointer
+ * @ctrl: controller
+ * @rq: request with data
+ *
+ * On success the request is marked mapped and nvi_unmap_rq() undoes it at
+ * completion, mirroring the way it was mapped.
+ */
+blk_status_t nvi_map_rq(struct nvi_ctrl *ctrl, struct request *rq)
+{
+	struct nvi_iod *iod = nvi_rq_iod(rq);
+	struct nvi_dma_map *map = &iod->map;
+	blk_status_t ret;
+	int err;
+
+	map->mode = nvi_map_mode;
+	map->dir = rq_dma_dir(rq);
+	map->nsegs = 0;
+	map->total_len = 0;
+	switch (map->mode) {
+	case NVI_MAP_IOVA:
+		ret = nvi_map_rq_iova(ctrl, rq, map);
+		break;
+	case NVI_MAP_SG:
+		ret = nvi_map_rq_sg(ctrl, rq, map);
+		break;
+	default:
+		ret = nvi_map_rq_page(ctrl, rq, map);
+		break;
+	}
+	if (ret)
+		return ret;
+	err = nvi_setup_dptr(ctrl, &iod->cmd, map,
+			     nvi_want_sgl(ctrl, map->nsegs), &iod->list,
+			     &iod->list_dma, GFP_ATOMIC);
+	if (err) {
+		if (err == -EINVAL)
+			dev_err_ratelimited(ctrl->dev,
+					    "request of %u bytes in %u segments cannot be described by PRPs\n",
+					    map->total_len, map->nsegs);
+		nvi_unmap_data(ctrl, rq, map);
+		return err == -ENOMEM ? BLK_STS_RESOURCE : BLK_STS_IOERR;
+	}
+	iod->mapped = true;
+	return BLK_STS_OK;
+}
+
+void nvi_unmap_rq(struct nvi_ctrl *ctrl, struct request *rq)
+{
+	nvi_unmap_data(ctrl, rq, &nvi_rq_iod(rq)->map);
+}
+
+/**
+ * nvi_map_pages - DMA-map pinned pages of a passthrough buffer
+ * @ctrl: controller
+ * @map: map with @map->segs pointing to NVI_MAX_DMA_SEGS entries
+ * @pages: pinned pages
+ * @npages: their number
+ * @offset: offset of the data in the first page
+ * @len: data length (at most NVI_MAX_XFER)
+ * @dir: DMA direction
+ *
+ * Uses the module's map mode; the iova mode falls back to per-page mappings
+ * where the two-step API cannot allocate (untranslated device).
+ */
+int nvi_map_pages(struct nvi_ctrl *ctrl, struct nvi_dma_map *map,
+		  struct page **pages, unsigned int npages,
+		  unsigned int offset, unsigned int len,
+		  enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	unsigned int i, done = 0;
+	int ret;
+
+	map->mode = nvi_map_mode;
+	map->dir = dir;
+	map->nsegs = 0;
+	map->total_len = 0;
+	if (map->mode == NVI_MAP_IOVA) {
+		ret = nvi_map_pages_iova(ctrl, map, pages, npages, offset, len);
+		if (ret != -EOPNOTSUPP)
+			return ret;
+		map->mode = NVI_MAP_PAGE;
+	}
+	if (map->mode == NVI_MAP_SG) {
+		ret = sg_alloc_table_from_pages(&map->sgt, pages, npages, offset,
+						len, GFP_KERNEL);
+		if (ret)
+			return ret;
+		ret = dma_map_sgtable(ctrl->dev, &map->sgt, dir, 0);
+		if (ret) {
+			sg_free_table(&map->sgt);
+			return ret;
+		}
+		for_each_sgtable_dma_sg(&map->sgt, sg, i) {
+			if (!nvi_add_seg(map, sg_dma_address(sg),
+					 sg_dma_len(sg))) {
+				nvi_unmap_pages(ctrl, map);
+				return -EINVAL;
+			}
+		}
+		return 0;
+	}
+	for (i = 0; i < npages; i++) {
+		u32 chunk = min_t(u32, PAGE_SIZE - offset, len - done);
+		dma_addr_t addr = dma_map_page(ctrl->dev, pages[i], offset,
+					       chunk, dir);
+
+		if (dma_mapping_error(ctrl->dev, addr) ||
+		    !nvi_add_seg(map, addr, chunk)) {
+			if (!dma_mapping_error(ctrl->dev, addr))
+				dma_unmap_page(ctrl->dev, addr, chunk, dir);
+			nvi_unmap_segs(ctrl, map);
+			return -ENOMEM;
+		}
+		done += chunk;
+		offset = 0;
+	}
+	return 0;
+}
+
+void nvi_unmap_pages(struct nvi_ctrl *ctrl, struct nvi_dma_map *map)
+{
+	if (map->mode == NVI_MAP_IOVA && nvi_map_uses_iova(map)) {
+		nvi_unmap_pages_iova(ctrl, map);
+	} else if (map->mode == NVI_MAP_SG) {
+		dma_unmap_sgtable(ctrl->dev, &map->sgt, map->dir, 0);
+		sg_free_table(&map->sgt);
+		map->nsegs = 0;
+	} else {
+		nvi_unmap_segs(ctrl, map);
+	}
+}

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvme_iova: namespaces.  One gendisk nvmeiova<C>n<N> per active namespace
+ * with a supported LBA format, limits from MDTS and the LBA size.
+ */
+#include "nvme-iova.h"
+
+static int nvi_ns_bdev_ioctl(struct block_device *bdev, blkcompat_mode_t mode,
+			     unsigned int cmd, unsigned long arg)
+{
+	return nvi_ns_ioctl(bdev->bd_disk->private_data, cmd, arg);
+}
+
+static void nvi_ns_free(struct nvi_ns *ns)
+{
+	put_device(&ns->ctrl->device);
+	kfree(ns);
+}
+
+#ifdef HAVE_BDEV_FREE_DISK
+/* Last reference to an added disk: the namespace goes, and its hold on ctrl. */
+static void nvi_free_disk(struct gendisk *disk)
+{
+	nvi_ns_free(disk->private_data);
+}
+#else
+/*
+ * Kernels without ->free_disk(): every opener holds the namespace, and so
+ * does the controller's list until the disk is deleted.
+ */
+static void nvi_ns_release_ref(struct kref *ref)
+{
+	nvi_ns_free(container_of(ref, struct nvi_ns, ref));
+}
+
+static int nvi_ns_open(struct block_device *bdev, fmode_t mode)
+{
+	struct nvi_ns *ns = bdev->bd_disk->private_data;
+
+	return kref_get_unless_zero(&ns->ref) ? 0 : -ENXIO;
+}
+
+static void nvi_ns_release(struct gendisk *disk, fmode_t mode)
+{
+	struct nvi_ns *ns = disk->private_data;
+
+	kref_put(&ns->ref, nvi_ns_release_ref);
+}
+#endif
+
+/* The driver's own reference to the namespace and its disk goes. */
+static void nvi_ns_put(struct nvi_ns *ns, bool added)
+{
+	blkcompat_put_disk(ns->disk);
+#ifdef HAVE_BDEV_FREE_DISK
+	if (!added)	/* ->free_disk() is called for added disks only */
+		nvi_ns_free(ns);
+#else
+	kref_put(&ns->ref, nvi_ns_release_ref);
+#endif
+}
+
+const struct block_device_operations nvi_bdev_ops = {
+	.owner		= THIS_MODULE,
+	.ioctl		= nvi_ns_bdev_ioctl,
+	.compat_ioctl	= blkdev_compat_ptr_ioctl,
+#ifdef HAVE_BDEV_FREE_DISK
+	.free_disk	= nvi_free_disk,
+#else
+	.open		= nvi_ns_open,
+	.release	= nvi_ns_release,
+#endif
+};
+
+struct nvi_ns *nvi_find_ns(struct nvi_ctrl *ctrl, u32 nsid)
+{
+	struct nvi_ns *ns;
+
+	list_for_each_entry(ns, &ctrl->namespaces, list)
+		if (ns->nsid == nsid)
+			return ns;
+	return NULL;
+}
+
+static int nvi_alloc_ns(struct nvi_ctrl *ctrl, u32 nsid)
+{
+	struct nvme_command c = { };
+	struct nvme_id_ns *id;
+	struct blkcompat_limits lim = { };
+	struct gendisk *disk;
+	struct nvi_ns *ns;
+	u8 lbaf;
+	int ret;
+
+	id = kzalloc(sizeof(*id), GFP_KERNEL);
+	if (!id)
+		return -ENOMEM;
+	c.identify.opcode = nvme_admin_identify;
+	c.identify.nsid = cpu_to_le32(nsid);
+	c.identify.cns = NVME_ID_CNS_NS;
+	ret = nvi_admin_data(ctrl, &c, id, sizeof(*id), DMA_FROM_DEVICE);
+	if (ret) {
+		ret = ret < 0 ? ret : -EIO;
+		goto free_id;
+	}
+	lbaf = id->flbas & NVME_NS_FLBAS_LBA_MASK;
+	if (!id->nsze || id->lbaf[lbaf].ms || id->lbaf[lbaf].ds < 9 ||
+	    id->lbaf[lbaf].ds > PAGE_SHIFT) {
+		dev_info(ctrl->dev, "namespace %u: unsupported format (lbads %u, ms %u), skipped\n",
+			 nsid, id->lbaf[lbaf].ds, le16_to_cpu(id->lbaf[lbaf].ms));
+		ret = 0;
+		goto free_id;
+	}
+	ns = kzalloc(sizeof(*ns), GFP_KERNEL);
+	if (!ns) {
+		ret = -ENOMEM;
+		goto free_id;
+	}
+	kref_init(&ns->ref);
+	ns->ctrl = ctrl;
+	ns->nsid = nsid;
+	ns->lba_shift = id->lbaf[lbaf].ds;
+	ns->nsze = le64_to_cpu(id->nsze);
+
+	lim.lbs = 1U << ns->lba_shift;
+	lim.max_hw_sectors = ctrl->max_hw_sectors;
+	lim.max_segments = NVI_MAX_SEGS;
+	lim.virt_boundary = NVI_PAGE_SIZE - 1;
+	if (ctrl->oncs & NVME_CTRL_ONCS_DSM)
+		lim.max_discard_sectors = min_t(u64, UINT_MAX >> 1,
+						(u64)U32_MAX << (ns->lba_shift - 9));
+	if (ctrl->oncs & NVME_CTRL_ONCS_WRITE_ZEROES)
+		lim.max_write_zeroes_sectors = min_t(u32, 0x10000U << (ns->lba_shift - 9),
+						     ctrl->max_hw_sectors);
+	lim.wc = ctrl->vwc & NVME_CTRL_VWC_PRESENT;
+
+	disk = blkcompat_alloc_disk(&ctrl->tagset, &lim, ns);
+	if (IS_ERR(disk)) {
+		ret = PTR_ERR(disk);
+		kfree(ns);
+		goto free_id;
+	}
+	blkcompat_disk_set_wc(disk, lim.wc);
+	ns->disk = disk;
+	disk->fops = &nvi_bdev_ops;
+	disk->private_data = ns;
+	snprintf(disk->disk_name, DISK_NAME_LEN, "nvmeiova%dn%u",
+		 ctrl->instance, nsid);
+	set_capacity(disk, ns->nsze << (ns->lba_shift - SECTOR_SHIFT));
+	get_device(&ctrl->device);	/* dropped in nvi_ns_free() */
+
+	ret = blkcompat_add_disk(&ctrl->device, disk);
+	if (ret) {
+		nvi_ns_put(ns, false);
+		goto free_id;
+	}
+	mutex_lock(&ctrl->ns_lock);
+	list_add_tail(&ns->list, &ctrl->namespaces);
+	mutex_unlock(&ctrl->ns_lock);
+	dev_info(ctrl->dev, "%s: %llu blocks of %u bytes%s%s%s\n",
+		 disk->disk_name, ns->nsze, lim.lbs,
+		 lim.wc ? ", write cache" : "",
+		 lim.max_discard_sectors ? ", discard" : "",
+		 lim.max_write_zeroes_sectors ? ", write-zeroes" : "");
+free_id:
+	kfree(id);
+	return ret;
+}
+
+/**
+ * nvi_scan_namespaces - add a disk for each active namespace not yet known
+ * @ctrl: live controller
+ *
+ * Reads the active namespace list (CNS 02h); namespaces that disappeared
+ * are left alone (a rescan only adds).
+ */
+int nvi_scan_namespaces(struct nvi_ctrl *ctrl)
+{
+	struct nvme_command c = { };
+	__le32 *list;
+	int i, ret;
+
+	list = kzalloc(NVI_PAGE_SIZE, GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	c.identify.opcode = nvme_admin_identify;
+	c.identify.cns = NVME_ID_CNS_NS_ACTIVE_LIST;
+	c.identify.nsid = 0;
+	ret = nvi_admin_data(ctrl, &c, list, NVI_PAGE_SIZE, DMA_FROM_DEVICE);
+	if (ret) {
+		ret = ret < 0 ? ret : -EIO;
+		goto out;
+	}
+	for (i = 0; i < NVI_PAGE_SIZE / 4 && list[i]; i++) {
+		u32 nsid = le32_to_cpu(list[i]);
+		bool known;
+
+		mutex_lock(&ctrl->ns_lock);
+		known = nvi_find_ns(ctrl, nsid);
+		mutex_unlock(&ctrl->ns_lock);
+		if (known)
+			continue;
+		ret = nvi_alloc_ns(ctrl, nsid);
+		if (ret)
+			dev_warn(ctrl->dev, "namespace %u: %d\n", nsid, ret);
+	}
+	ret = 0;
+out:
+	kfree(list);
+	return ret;
+}
+
+int nvi_rescan(struct nvi_ctrl *ctrl)
+{
+	return nvi_scan_namespaces(ctrl);
+}
+
+void nvi_remove_namespaces(struct nvi_ctrl *ctrl)
+{
+	struct nvi_ns *ns, *next;
+	LIST_HEAD(gone);
+
+	mutex_lock(&ctrl->ns_lock);
+	list_splice_init(&ctrl->namespaces, &gone);
+	mutex_unlock(&ctrl->ns_lock);
+	list_for_each_entry_safe(ns, next, &gone, list) {
+		list_del_init(&ns->list);
+		del_gendisk(ns->disk);
+		nvi_ns_put(ns, true);
+	}
+}
+
+/**
+ * nvi_kick_namespaces - quiesce or restart every namespace queue
+ * @ctrl: controller
+ * @quiesce: stop dispatching (true) or resume and run the requeue lists
+ */
+void nvi_kick_namespaces(struct nvi_ctrl *ctrl, bool quiesce)
+{
+	struct nvi_ns *ns;
+
+	mutex_lock(&ctrl->ns_lock);
+	list_for_each_entry(ns, &ctrl->namespaces, list) {
+		if (quiesce) {
+			blk_mq_quiesce_queue(ns->disk->queue);
+		} else {
+			blk_mq_unquiesce_queue(ns->disk->queue);
+			blk_mq_kick_requeue_list(ns->disk->queue);
+		}
+	}
+	mutex_unlock(&ctrl->ns_lock);
+}

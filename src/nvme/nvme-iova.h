@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nvme_iova: a small NVMe PCIe driver whose data path maps every request
+ * through the two-step DMA API.  Private declarations.
+ */
+#ifndef NVME_IOVA_H
+#define NVME_IOVA_H
+
+#include <linux/blk-mq.h>
+#include <linux/cdev.h>
+#include <linux/dmapool.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/nvme.h>
+#include <linux/pci.h>
+#include <linux/rwsem.h>
+#include <linux/scatterlist.h>
+#include <linux/workqueue.h>
+
+#include "dma-api.h"
+#include "../compat/blk-compat.h"
+
+#define NVI_PAGE_SIZE		4096u
+#define NVI_PAGE_SHIFT		12
+/* Largest transfer: one PRP list page or one SGL segment always suffices */
+#define NVI_MAX_XFER		(512u * 1024)
+#define NVI_MAX_SEGS		128
+/* Per-page mappings of a transfer that does not start page-aligned */
+#define NVI_MAX_DMA_SEGS	(NVI_MAX_XFER / NVI_PAGE_SIZE + 1)
+#define NVI_AQ_DEPTH		32
+#define NVI_IO_DEPTH		128
+#define NVI_ADMIN_TIMEOUT	(10 * HZ)
+#define NVI_IO_TIMEOUT		(30 * HZ)
+#define NVI_MAX_RETRIES		5
+
+enum nvi_map_mode {
+	NVI_MAP_IOVA,
+	NVI_MAP_SG,
+	NVI_MAP_PAGE,
+};
+
+enum nvi_sgl_policy {
+	NVI_SGL_AUTO,	/* SGL for multi-segment requests if supported */
+	NVI_SGL_NEVER,	/* always PRPs */
+	NVI_SGL_ALWAYS,	/* always SGLs (falls back to PRPs if unsupported) */
+};
+
+enum nvi_state {
+	NVI_NEW,
+	NVI_LIVE,
+	NVI_RESETTING,
+	NVI_DELETING,
+	NVI_DEAD,
+};
+
+extern int nvi_map_mode;
+extern int nvi_sgl;
+extern unsigned int nvi_io_timeout;
+
+struct nvi_ctrl;
+
+/* One DMA segment handed to the controller */
+struct nvi_seg {
+	dma_addr_t addr;
+	u32 len;
+};
+
+struct nvi_queue {
+	struct nvi_ctrl *ctrl;
+	spinlock_t sq_lock;	/* sqes, sq_tail and the SQ doorbell */
+	spinlock_t cq_lock;	/* cqes, cq_head, cq_phase: one reaper */
+	struct nvme_command *sqes;
+	struct nvme_completion *cqes;
+	dma_addr_t sq_dma;
+	dma_addr_t cq_dma;
+	u32 __iomem *q_db;
+	u16 q_depth;
+	u16 qid;
+	u16 sq_tail;
+	u16 cq_head;
+	u8 cq_phase;
+	bool enabled;
+	bool irq_requested;
+	int cq_vector;
+};
+
+/**
+ * struct nvi_dma_map - how one data buffer was mapped
+ * @mode: map mode used (a passthrough buffer may differ from the module's)
+ * @dir: DMA direction
+ * @total_len: bytes mapped
+ * @nsegs: entries used in @segs
+ * @state: two-step IOVA state (iova mode); dma_use_iova() says if used
+ * @sgt: scatterlist table (sg mode)
+ * @segs: the DMA segments the data pointer is built from
+ */
+struct nvi_dma_map {
+	u8 mode;
+	u8 dir;
+	u16 nsegs;
+	u32 total_len;
+	struct dma_iova_state state;
+	struct sg_table sgt;
+	struct nvi_seg *segs;
+};
+
+/* Request private data (blk-mq pdu) */
+struct nvi_iod {
+	struct nvme_command cmd;
+	struct nvi_dma_map map;
+	void *list;		/* PRP list / SGL segment / DSM range */
+	dma_addr_t list_dma;
+	u16 status;		/* NVMe status field (without phase) */
+	u8 retries;
+	bool mapped;
+	bool aborted;
+	bool passthru;
+	u64 result;
+	/*
+	 * followed by NVI_MAX_DMA_SEGS struct nvi_seg, then (sg mode)
+	 * NVI_MAX_SEGS struct scatterlist
+	 */
+};
+
+struct nvi_ns {
+	struct list_head list;
+	struct kref ref;		/* openers and the list, without free_disk */
+	struct nvi_ctrl *ctrl;
+	struct gendisk *disk;
+	u32 nsid;
+	u8 lba_shift;
+	u64 nsze;
+};
+
+struct nvi_ctrl {
+	struct pci_dev *pdev;
+	struct device *dev;		/* the PCI device: DMA goes here */
+	struct device device;		/* class device nvmeiova<N> */
+	struct cdev cdev;
+	int instance;
+	void __iomem *bar;
+	u64 cap;
+	u32 db_stride;
+	u32 ctrl_config;
+	enum nvi_state state;
+	spinlock_t state_lock;		/* state transitions */
+
+	struct nvi_queue *queues;	/* [0] admin, [1..nr_io_queues] I/O */
+	unsigned int nr_io_queues;
+	unsigned int max_io_queues;	/* allocated */
+	unsigned int nr_vecs;
+	unsigned int q_depth;
+	bool tagset_ready;
+	struct blk_mq_tag_set tagset;
+	struct dma_pool *list_pool;
+
+	/* admin queue: one command at a time */
+	struct mutex admin_lock;
+	struct completion admin_done;
+	u16 admin_cid;
+	u16 admin_status;
+	u64 admin_result;
+	void *admin_list;
+	dma_addr_t admin_list_dma;
+
+	/* identify data */
+	char serial[21];
+	char model[41];
+	char firmware[9];
+	u32 max_hw_sectors;
+	u16 oncs;
+	u8 vwc;
+	bool sgl_supported;
+	u32 nn;
+
+	struct mutex ns_lock;		/* the namespaces list */
+	struct list_head namespaces;
+	struct rw_semaphore ioctl_rwsem;
+	struct work_struct reset_work;
+};
+
+static inline struct nvi_iod *nvi_rq_iod(struct request *rq)
+{
+	return blk_mq_rq_to_pdu(rq);
+}
+
+/* core.c */
+bool nvi_change_state(struct nvi_ctrl *ctrl, enum nvi_state new);
+int nvi_submit_admin(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
+		     u64 *result, unsigned int timeout);
+int nvi_admin_data(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
+		   void *buf, size_t len, enum dma_data_direction dir);
+int nvi_reset_ctrl_sync(struct nvi_ctrl *ctrl);
+int nvi_rescan(struct nvi_ctrl *ctrl);
+void nvi_schedule_reset(struct nvi_ctrl *ctrl);
+blk_status_t nvi_error_status(u16 status);
+
+/* queue.c */
+int nvi_alloc_queue(struct nvi_ctrl *ctrl, int qid, int depth);
+void nvi_free_queues(struct nvi_ctrl *ctrl);
+void nvi_init_queue(struct nvi_queue *nvmeq);
+int nvi_request_queue_irq(struct nvi_queue *nvmeq);
+void nvi_free_queue_irq(struct nvi_queue *nvmeq);
+void nvi_submit_cmd(struct nvi_queue *nvmeq, struct nvme_command *cmd);
+int nvi_poll_cq(struct nvi_queue *nvmeq);
+int nvi_create_io_queue(struct nvi_ctrl *ctrl, int qid);
+void nvi_suspend_queue(struct nvi_queue *nvmeq);
+int nvi_setup_irqs(struct nvi_ctrl *ctrl, unsigned int nr_io);
+int nvi_alloc_tagset(struct nvi_ctrl *ctrl);
+void nvi_cancel_requests(struct nvi_ctrl *ctrl);
+extern const struct blk_mq_ops nvi_mq_ops;
+
+/* map.c */
+size_t nvi_pdu_size(int mode);
+void nvi_iod_init(struct nvi_iod *iod, int mode);
+blk_status_t nvi_map_rq(struct nvi_ctrl *ctrl, struct request *rq);
+void nvi_unmap_rq(struct nvi_ctrl *ctrl, struct request *rq);
+int nvi_map_pages(struct nvi_ctrl *ctrl, struct nvi_dma_map *map,
+		  struct page **pages, unsigned int npages,
+		  unsigned int offset, unsigned int len,
+		  enum dma_data_direction dir);
+void nvi_unmap_pages(struct nvi_ctrl *ctrl, struct nvi_dma_map *map);
+int nvi_setup_dptr(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
+		   struct nvi_dma_map *map, bool use_sgl, void **list,
+		   dma_addr_t *list_dma, gfp_t gfp);
+bool nvi_want_sgl(struct nvi_ctrl *ctrl, unsigned int nsegs);
+const char *nvi_map_mode_name(int mode);
+
+/* ns.c */
+int nvi_scan_namespaces(struct nvi_ctrl *ctrl);
+void nvi_remove_namespaces(struct nvi_ctrl *ctrl);
+void nvi_kick_namespaces(struct nvi_ctrl *ctrl, bool quiesce);
+struct nvi_ns *nvi_find_ns(struct nvi_ctrl *ctrl, u32 nsid);
+extern const struct block_device_operations nvi_bdev_ops;
+
+/* ioctl.c */
+long nvi_ctrl_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+int nvi_ns_ioctl(struct nvi_ns *ns, unsigned int cmd, unsigned long arg);
+extern const struct file_operations nvi_ctrl_fops;
+
+#endif /* NVME_IOVA_H */

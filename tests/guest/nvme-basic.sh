@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+# nvme_iova data path: bind ctrl1 to nvme_iova through the bind helper, then
+# for each map mode (module reloaded with map_mode=) run fio write + crc32c
+# verify, sequential and random, block sizes 512 B..1 MiB, queue depth 1 and
+# 32, two jobs, from malloc'd and from huge-page buffers (a quick grid by
+# default, every combination with nvi.grid=full).
+# shellcheck source=nvme-lib.sh
+. /tests/nvme-lib.sh
+bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
+size=$(cmdline_arg nvi.size || echo 4m)
+grid=$(cmdline_arg nvi.grid || echo quick)
+
+echo 64 >/proc/sys/vm/nr_hugepages
+mkdir -p /mnt/huge
+mount -t hugetlbfs none /mnt/huge 2>/dev/null
+huge=$(awk '/HugePages_Total/ { print $2 }' /proc/meminfo)
+[ "${huge:-0}" -ge 32 ] || fail "only ${huge:-0} huge pages"
+
+for mode in $(nvi_modes); do
+	c=$(nvi_use_mode "$mode" "$bdf") || fail "cannot bind $bdf to nvme_iova map_mode=$mode"
+	dev=/dev/${c}n1
+	nvi_check_api || fail "map_mode=$mode: wrong DMA API"
+	echo "map_mode=$mode: $bdf is $c, $(cat "/sys/block/${c}n1/queue/max_hw_sectors_kb") KiB max," \
+		"$(cat "/sys/class/nvme_iova/$c/queue_count") queue(s)"
+	# quick: random writes at QD 32 from malloc'd buffers (many segments
+	# per request) and sequential writes at QD 1 from huge pages (few);
+	# full (kernel command line nvi.grid=full): every combination
+	if [ "$grid" = full ]; then
+		runs="write:1:malloc write:32:malloc randwrite:1:malloc randwrite:32:malloc
+			write:1:mmaphuge write:32:mmaphuge randwrite:1:mmaphuge randwrite:32:mmaphuge"
+	else
+		runs="randwrite:32:malloc write:1:mmaphuge"
+	fi
+	for r in $runs; do
+		rw=${r%%:*}
+		qd=${r#*:}
+		qd=${qd%:*}
+		mem=${r##*:}
+		DEV=$dev SIZE=$size QD=$qd RW=$rw IOMEM=$mem \
+			nvi_fio /tests/fio/nvme-verify.fio /tmp/fio.out ||
+			fail "map_mode=$mode: fio $rw qd$qd $mem verify on $dev failed"
+		echo "map_mode=$mode $rw qd$qd $mem: verified"
+	done
+	nvi_shim_idle "$bdf" || fail "map_mode=$mode: ranges leaked"
+done
+# nothing may be left mapped or pinned: unloading must be clean
+rmmod nvme_iova || fail "rmmod nvme_iova failed"

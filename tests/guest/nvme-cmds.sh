@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0
+# Flush, FUA, discard and write-zeroes through nvme_iova: the block layer
+# sees the write cache and FUA, each command reaches the controller and
+# succeeds, and a zeroed range reads back as zeros.
+# shellcheck source=nvme-lib.sh
+. /tests/nvme-lib.sh
+bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
+mm=$(nvi_modes | awk '{ print $1 }')
+c=$(nvi_use_mode "$mm" "$bdf") || fail "cannot move $bdf to nvme_iova"
+d=${c}n1
+q=/sys/block/$d/queue
+echo "write_cache=$(cat "$q/write_cache") fua=$(cat "$q/fua") discard_max=$(cat "$q/discard_max_bytes") write_zeroes_max=$(cat "$q/write_zeroes_max_bytes")"
+[ "$(cat "$q/write_cache")" = "write back" ] || fail "volatile write cache not reported"
+[ "$(cat "$q/fua")" = 1 ] || fail "FUA not reported"
+[ "$(cat "$q/discard_max_bytes")" -gt 0 ] || fail "discard not reported"
+[ "$(cat "$q/write_zeroes_max_bytes")" -gt 0 ] || fail "write zeroes not reported"
+
+# stat fields: 12 discards completed, 16 flushes completed
+stat_field() { awk -v f="$1" '{ print $f }' "/sys/block/$d/stat"; }
+
+dd if=/dev/urandom of=/tmp/r bs=1M count=4 2>/dev/null
+dd if=/tmp/r of="/dev/$d" bs=1M oflag=direct 2>/dev/null || fail "write failed"
+
+f0=$(stat_field 16)
+# O_DIRECT|O_SYNC writes on a write-back device with FUA go out as FUA writes
+fio --name=fua --filename="/dev/$d" --rw=write --bs=4k --size=64k --direct=1 \
+	--sync=1 --ioengine=psync --verify=crc32c --do_verify=1 >/tmp/fio.out 2>&1 ||
+	{ cat /tmp/fio.out; fail "O_SYNC (FUA) write failed"; }
+dd if=/tmp/r of="/dev/$d" bs=1M count=1 conv=fsync 2>/dev/null || fail "fsync (flush) failed"
+f1=$(stat_field 16)
+[ "$f1" -gt "$f0" ] || fail "no flush reached the device ($f0 -> $f1)"
+echo "flush: $((f1 - f0)) flush request(s) completed"
+
+t0=$(stat_field 12)
+blkdiscard -o $((2 << 20)) -l $((1 << 20)) "/dev/$d" || fail "discard failed"
+t1=$(stat_field 12)
+[ "$t1" -gt "$t0" ] || fail "no discard reached the device"
+echo "discard: $((t1 - t0)) discard request(s) completed"
+
+# write-zeroes: fallocate(PUNCH_HOLE|KEEP_SIZE) on a block device becomes
+# REQ_OP_WRITE_ZEROES (no fallback to writing zero pages)
+fio --name=wz --filename="/dev/$d" --ioengine=falloc --rw=trim --bs=64k \
+	--offset=1m --size=512k >/tmp/fio.out 2>&1 || { cat /tmp/fio.out; fail "write-zeroes failed"; }
+dd if=/dev/zero of=/tmp/z bs=64k count=8 2>/dev/null
+dd if="/dev/$d" of=/tmp/zr bs=64k skip=16 count=8 iflag=direct 2>/dev/null
+cmp /tmp/z /tmp/zr || fail "write-zeroed range does not read back as zeros"
+# and the neighbours kept their data
+dd if="/dev/$d" of=/tmp/n bs=64k skip=24 count=8 iflag=direct 2>/dev/null
+dd if=/tmp/r of=/tmp/nr bs=64k skip=24 count=8 2>/dev/null
+cmp /tmp/n /tmp/nr || fail "data next to the zeroed range changed"
+echo "write-zeroes: 512 KiB read back as zeros, neighbours intact"
