@@ -47,6 +47,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/fs.h>
 #include <linux/iommu.h>
+#include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/random.h>
@@ -54,7 +55,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
-#include <linux/workqueue.h>
+#include <linux/wait.h>
 
 #include "mbench.h"
 
@@ -93,8 +94,15 @@ struct dis_mb_job {
 	atomic_t arrived;
 };
 
+/*
+ * A thread bound to one CPU for the whole command: it runs a batch each
+ * time @gen moves on, then completes @done.
+ */
 struct dis_mb_thread {
-	struct work_struct work;
+	struct task_struct *task;
+	wait_queue_head_t wait;
+	unsigned int gen, seen;
+	struct completion done;
 	struct dis_mb_job *job;
 	struct page *pages[DIS_MB_MAX_SEGS];
 	dma_addr_t addr[DIS_MB_MAX_SEGS];
@@ -108,9 +116,7 @@ struct dis_mb_thread {
 struct dis_mb {
 	struct dis_mb_job job;
 	struct dis_mb_thread thr[DIS_MB_THREADS];
-	int cpu[DIS_MB_THREADS];
 	unsigned int ncpus;
-	struct workqueue_struct *wq;
 	unsigned int late_starts;
 	bool raised;
 	u64 old_mask, old_coherent;
@@ -185,9 +191,8 @@ static int dis_mb_request(struct dis_mb_thread *th, enum dis_mb_method m,
 	return ret;
 }
 
-static void dis_mb_work(struct work_struct *work)
+static void dis_mb_work(struct dis_mb_thread *th)
 {
-	struct dis_mb_thread *th = container_of(work, struct dis_mb_thread, work);
 	struct dis_mb_job *job = th->job;
 	unsigned int i;
 	u64 t0;
@@ -205,6 +210,27 @@ static void dis_mb_work(struct work_struct *work)
 		cond_resched();
 	}
 	th->ns = ktime_get_ns() - t0;
+}
+
+static int dis_mb_thread_fn(void *arg)
+{
+	struct dis_mb_thread *th = arg;
+	unsigned int gen;
+
+	for (;;) {
+		if (wait_event_interruptible(th->wait,
+					     smp_load_acquire(&th->gen) != th->seen ||
+					     kthread_should_stop()))
+			continue;
+		if (kthread_should_stop())
+			return 0;
+		gen = smp_load_acquire(&th->gen);
+		if (gen == th->seen)
+			continue;
+		th->seen = gen;
+		dis_mb_work(th);
+		complete(&th->done);
+	}
 }
 
 /**
@@ -231,10 +257,13 @@ static int dis_mb_batch(struct dis_mb *mb, enum dis_mb_method m,
 	mb->job.requests = requests;
 	mb->job.nthr = nthr;
 	atomic_set(&mb->job.arrived, 0);
-	for (i = 0; i < nthr; i++)
-		queue_work_on(mb->cpu[i], mb->wq, &mb->thr[i].work);
 	for (i = 0; i < nthr; i++) {
-		flush_work(&mb->thr[i].work);
+		reinit_completion(&mb->thr[i].done);
+		smp_store_release(&mb->thr[i].gen, mb->thr[i].gen + 1);
+		wake_up(&mb->thr[i].wait);
+	}
+	for (i = 0; i < nthr; i++) {
+		wait_for_completion(&mb->thr[i].done);
 		if (mb->thr[i].err && !err)
 			err = mb->thr[i].err;
 		sum += mb->thr[i].ns;
@@ -286,12 +315,13 @@ static void dis_mb_free(struct dis_mb *mb, struct device *dev)
 	    (dma_set_mask(dev, mb->old_mask) ||
 	     dma_set_coherent_mask(dev, mb->old_coherent)))
 		dev_err(dev, "could not restore the DMA mask\n");
-	if (mb->wq)
-		destroy_workqueue(mb->wq);
-	for (i = 0; i < DIS_MB_THREADS; i++)
+	for (i = 0; i < DIS_MB_THREADS; i++) {
+		if (mb->thr[i].task)
+			kthread_stop(mb->thr[i].task);
 		for (k = 0; k < DIS_MB_MAX_SEGS; k++)
 			if (mb->thr[i].pages[k])
 				__free_page(mb->thr[i].pages[k]);
+	}
 	kvfree(mb);
 }
 
@@ -310,7 +340,8 @@ static struct dis_mb *dis_mb_alloc(struct device *dev)
 	for (i = 0; i < DIS_MB_THREADS; i++) {
 		th = &mb->thr[i];
 		th->job = &mb->job;
-		INIT_WORK(&th->work, dis_mb_work);
+		init_waitqueue_head(&th->wait);
+		init_completion(&th->done);
 		for (k = 0; k < DIS_MB_MAX_SEGS; k++) {
 			th->pages[k] = alloc_page(GFP_KERNEL);
 			if (!th->pages[k])
@@ -321,14 +352,20 @@ static struct dis_mb *dis_mb_alloc(struct device *dev)
 			swap(th->pages[k], th->pages[j]);
 		}
 	}
+	/* one thread per CPU, on the first online CPUs */
 	for_each_online_cpu(cpu) {
 		if (mb->ncpus == DIS_MB_THREADS)
 			break;
-		mb->cpu[mb->ncpus++] = cpu;
+		th = &mb->thr[mb->ncpus];
+		th->task = kthread_create(dis_mb_thread_fn, th, "dis_mbench/%d", cpu);
+		if (IS_ERR(th->task)) {
+			th->task = NULL;
+			goto fail;
+		}
+		kthread_bind(th->task, cpu);
+		wake_up_process(th->task);
+		mb->ncpus++;
 	}
-	mb->wq = alloc_workqueue("dis_mbench", WQ_HIGHPRI | WQ_CPU_INTENSIVE, 0);
-	if (!mb->wq)
-		goto fail;
 	if (dis_mb_mask(mb, dev))
 		goto fail;
 	return mb;
