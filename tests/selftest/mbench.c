@@ -219,11 +219,12 @@ static int dis_mb_thread_fn(void *arg)
 
 	for (;;) {
 		if (wait_event_interruptible(th->wait,
-					     smp_load_acquire(&th->gen) != th->seen ||
+					     READ_ONCE(th->gen) != th->seen ||
 					     kthread_should_stop()))
 			continue;
 		if (kthread_should_stop())
 			return 0;
+		/* pairs with the release in dis_mb_batch(): the job is written */
 		gen = smp_load_acquire(&th->gen);
 		if (gen == th->seen)
 			continue;
@@ -259,6 +260,7 @@ static int dis_mb_batch(struct dis_mb *mb, enum dis_mb_method m,
 	atomic_set(&mb->job.arrived, 0);
 	for (i = 0; i < nthr; i++) {
 		reinit_completion(&mb->thr[i].done);
+		/* publish the job: pairs with the thread's acquire */
 		smp_store_release(&mb->thr[i].gen, mb->thr[i].gen + 1);
 		wake_up(&mb->thr[i].wait);
 	}
