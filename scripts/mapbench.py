@@ -119,8 +119,11 @@ def run(kernel, mode, args, outdir, say):
             res = json.load(f)
     except (OSError, ValueError):
         return [], {}, [(kernel, mode, {"name": "bench-map", "reasons": ["runner failed"]})]
-    with open(os.path.join(out, "data.log"), errors="replace") as f:
-        info, cells = parse(f)
+    try:
+        with open(os.path.join(out, "data.log"), errors="replace") as f:
+            info, cells = parse(f)
+    except OSError:
+        info, cells = parse([])
     inval = inval_counts(res)
     for c in cells:
         c.update({"kernel": kernel, "mode": mode})
