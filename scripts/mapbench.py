@@ -198,7 +198,8 @@ def render(table, tgts, infos):
     for (name, k, m, thr), vals in rows.items():
         out.append(f"| {name} | {k} | {m} | {thr} | "
                    + " | ".join(_fmt(vals.get(s), 2) for s in SEGS) + " |")
-    out += ["", "Nanoseconds per request (map + unmap), median [min-max] over batches; "
+    out += ["", "Nanoseconds per request (map + unmap) as each thread sees it, median "
+            "[min-max] over batches; with 2 threads both map at once on their own CPU. "
             "fb: try_alloc said no, per-segment dma_map_phys (the fallback).", "",
             "| kernel | mode | threads | segs | " + " | ".join(SHORT[m] for m in methods)
             + " |", "|---|---|---|---|" + "---|" * len(methods)]
