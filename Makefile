@@ -6,6 +6,7 @@
 #
 #   make bench                 the main job: boot test hosts, compare I/O paths
 #   make bench BENCH=full      every kernel, mode and job
+#   make bench BENCH_SUITES=map   the mapping microbenchmark only (or fio)
 #   make check                 build everything, boot the test matrix
 #   make check KERNELS="6.1" MODES="intel-strict"   a narrower matrix
 #   make modules KERNEL=6.1    build the modules against one target kernel

@@ -8,11 +8,22 @@ machine hits all paths alike.  Per job and path the report gives median IOPS
 with min and max over rounds, the ratio to the first path ("stock") in the
 same round, MiB/s, completion latency p50/p99, guest CPU time per I/O and
 IOTLB invalidations per I/O (QEMU trace); and the IOMMU tax: each path's IOPS
-under each mode as a fraction of the same path with no IOMMU.  Output:
-build/bench/<time>/report.md, results.json, every raw fio JSON, PNG plots.
+under each mode as a fraction of the same path with no IOMMU.
+
+In the same run, the mapping microbenchmark (scripts/mapbench.py): one guest
+per kernel x mode it covers (default 6.1 and 7 under intel-strict and
+intel-lazy; --full: every kernel, intel-strict, intel-strict-cm, intel-lazy,
+pt and none) times map + unmap per request for each mapping method, with
+the shim's two-step API against the kernel's own on 7.x in the same guest.
+
+Output: build/bench/<time>/report.md, results.json, every raw fio JSON, PNG
+plots, map.csv and map-targets.csv.
 
 Usage: bench.py [--kernels "6.1 7 7+shim"] [--modes "intel-strict none"]
                 [--rounds N] [--runtime S] [--jobs j1,j2] [--parallel N]
+                [--suites fio,map] [--map-kernels "6.1 7"] [--map-modes M]
+                [--map-repeats N] [--map-pages N] [--map-count N]
+                [--map-count-segs 1,4,8,32,128|none]
 """
 
 import argparse
@@ -25,6 +36,9 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mapbench  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPTS = os.path.join(TOP, "scripts")
@@ -231,9 +245,8 @@ def plot(outdir, table):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(TOP, "build"))
-    ap.add_argument("--kernels", default=os.environ.get("KERNELS") or "6.1 7 7+shim")
-    ap.add_argument("--modes", default=os.environ.get("MODES")
-                    or "intel-strict intel-lazy pt none")
+    ap.add_argument("--kernels", default=os.environ.get("KERNELS") or None)
+    ap.add_argument("--modes", default=os.environ.get("MODES") or None)
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", "3")))
     ap.add_argument("--runtime", type=int, default=int(os.environ.get("RUNTIME", "4")))
     ap.add_argument("--jobs", default=os.environ.get("BENCH_JOBS") or "")
@@ -241,16 +254,42 @@ def main():
     ap.add_argument("--out", help="report directory (default build/bench/<time>)")
     ap.add_argument("--parallel", type=int, default=int(os.environ.get("PARALLEL", "2")),
                     help="guests run at once (each compares its paths internally)")
+    ap.add_argument("--suites", default=os.environ.get("BENCH_SUITES") or "fio,map",
+                    help="fio (I/O paths), map (mapping microbenchmark), or both")
+    ap.add_argument("--map-kernels", default=os.environ.get("MAP_KERNELS") or None,
+                    help="default: the kernels without a +flavour")
+    ap.add_argument("--map-modes", default=os.environ.get("MAP_MODES") or None,
+                    help="default: --modes if given, else " + mapbench.MODES)
+    ap.add_argument("--map-repeats", type=int, default=int(os.environ.get("MAP_REPEATS", "15")),
+                    help="timed batches per method and cell")
+    ap.add_argument("--map-pages", type=int, default=int(os.environ.get("MAP_PAGES", "2048")),
+                    help="pages mapped per batch and method")
+    ap.add_argument("--map-count", type=int, default=200,
+                    help="requests per IOTLB window")
+    ap.add_argument("--map-count-segs", default="1,4,8,32,128",
+                    help="segment counts with an IOTLB window, or none")
     args = ap.parse_args()
+    args.build = os.path.abspath(args.build)
+    suites = set(args.suites.split(","))
     if not args.jobs:
         args.jobs = ALL_JOBS if args.full else HEADLINE_JOBS
-    if args.full and not os.environ.get("MODES"):
-        args.modes = "intel-strict-cm intel-strict intel-lazy amd pt none"
-    if args.full and not os.environ.get("KERNELS"):
-        args.kernels = "5.10 6.1 6.12 7 7+shim"
+    explicit_modes = args.modes
+    if not args.modes:
+        args.modes = ("intel-strict-cm intel-strict intel-lazy amd pt none" if args.full
+                      else "intel-strict intel-lazy pt none")
+    if not args.kernels:
+        args.kernels = "5.10 6.1 6.12 7 7+shim" if args.full else "6.1 7 7+shim"
+    if not args.map_kernels:
+        args.map_kernels = " ".join(k for k in args.kernels.split() if "+" not in k)
+    if not args.map_modes:
+        args.map_modes = explicit_modes or (mapbench.MODES_FULL if args.full
+                                            else mapbench.MODES)
 
     started = time.time()
-    kernels, modes = args.kernels.split(), args.modes.split()
+    kernels = args.kernels.split() if "fio" in suites else []
+    modes = args.modes.split()
+    map_kernels = args.map_kernels.split() if "map" in suites else []
+    map_modes = args.map_modes.split()
     outdir = os.path.abspath(args.out or os.path.join(args.build, "bench",
                                                       time.strftime("%Y%m%d-%H%M%S")))
     os.makedirs(outdir, exist_ok=True)
@@ -259,35 +298,60 @@ def main():
     def key(k):
         return k.partition("+")[0]
 
-    for k in kernels:
+    all_kernels = list(dict.fromkeys(kernels + map_kernels))
+    for k in all_kernels:
         say(f"kernel {k}: {lock[key(k)]['version']} ({lock[key(k)]['abi']})")
-    rows, failures = [], []
+    rows, failures, cells, infos = [], [], [], []
     with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
-        futs = [pool.submit(run_one, k, m, args, outdir) for k in kernels for m in modes]
-        for fut in futs:
+        futs = [pool.submit(mapbench.run, k, m, args, outdir, say)
+                for k in map_kernels for m in map_modes]
+        futs += [pool.submit(run_one, k, m, args, outdir) for k in kernels for m in modes]
+        for fut in futs[:len(map_kernels) * len(map_modes)]:
+            c, info, bad = fut.result()
+            cells += c
+            if info:
+                infos.append(info)
+            failures += bad
+        for fut in futs[len(map_kernels) * len(map_modes):]:
             r, bad = fut.result()
             rows += r
             failures += bad
     table = summarise(rows)
     taxes = tax(table)
-    report = render(table, taxes)
-    pngs = plot(outdir, table)
+    report = render(table, taxes) if rows else ""
+    pngs = plot(outdir, table) if rows else []
+    map_table = mapbench.summarise(cells)
+    map_targets = mapbench.targets(map_table)
+    map_report = mapbench.render(map_table, map_targets, infos) if cells else ""
+    if cells:
+        mapbench.write_csv(outdir, map_table, map_targets,
+                           {k: lock[key(k)]["version"] for k in map_kernels})
     wall = time.time() - started
     with open(os.path.join(outdir, "report.md"), "w") as f:
         f.write(f"# Benchmark, {time.strftime('%Y-%m-%d %H:%M')}\n\n"
                 f"Machine: {os.cpu_count()} CPUs, QEMU TCG, {args.parallel} guest(s) at a "
-                f"time; {args.rounds} rounds of {args.runtime} s per job and path, path "
-                f"order rotated each round; wall time {wall / 60:.1f} min.\n\nKernels: "
+                f"time; wall time {wall / 60:.1f} min.\n\nKernels: "
                 + ", ".join(f"{k} = {lock[key(k)]['version']} ({lock[key(k)]['abi']})"
-                             for k in kernels)
-                + "\n\n" + report + "\n"
-                + "".join(f"![{os.path.basename(p)}]({os.path.basename(p)})\n" for p in pngs))
+                             for k in all_kernels) + "\n\n")
+        if rows:
+            f.write(f"## I/O paths (fio)\n\n{args.rounds} rounds of {args.runtime} s per "
+                    "job and path, path order rotated each round.\n\n" + report + "\n"
+                    + "".join(f"![{os.path.basename(p)}]({os.path.basename(p)})\n"
+                              for p in pngs) + "\n")
+        if cells:
+            f.write("## Mapping microbenchmark\n\n" + map_report
+                    + "\nEvery cell: map.csv; the ratios above: map-targets.csv.\n")
     with open(os.path.join(outdir, "results.json"), "w") as f:
         json.dump({"rows": rows, "summary": table, "tax": taxes,
-                   "kernels": {k: lock[key(k)] for k in kernels},
-                   "rounds": args.rounds, "runtime": args.runtime}, f, indent=1)
+                   "kernels": {k: lock[key(k)] for k in all_kernels},
+                   "rounds": args.rounds, "runtime": args.runtime,
+                   "map": {"cells": cells, "guests": infos, "summary": map_table,
+                           "targets": map_targets, "repeats": args.map_repeats,
+                           "pages": args.map_pages, "count": args.map_count,
+                           "count_segs": args.map_count_segs}}, f, indent=1)
     print()
     print(report)
+    print(map_report)
     for k, m, t in failures:
         print(f"bench: {k} {m}: {t['name']} FAILED: {'; '.join(t['reasons'])}")
     if not args.out:
@@ -296,7 +360,8 @@ def main():
             os.unlink(latest)
         os.symlink(os.path.basename(outdir), latest)
     print(f"bench: report in {outdir}/report.md (wall time {wall / 60:.1f} min)")
-    return 1 if failures or not rows else 0
+    empty = (kernels and not rows) or (map_kernels and not cells)
+    return 1 if failures or empty else 0
 
 
 if __name__ == "__main__":

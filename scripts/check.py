@@ -29,6 +29,9 @@ import time
 import unittest
 from concurrent.futures import ThreadPoolExecutor
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mapbench  # noqa: E402
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPTS = os.path.join(TOP, "scripts")
 MODES = ["intel-strict-cm", "intel-strict", "intel-lazy", "amd", "pt", "none"]
@@ -251,25 +254,38 @@ def run_boot(run, build, outdir, tally):
 
 
 def bench_smoke(kernel, build, outdir, tally):
-    """The bench pipeline end to end, one job, one round: so it cannot rot."""
+    """The bench pipeline end to end, so it cannot rot: one fio job, one
+    round; the mapping microbenchmark with one repeat batch and one IOTLB
+    window per method.  Judged on completeness, never on figures."""
     t0 = time.time()
     out = os.path.join(outdir, "bench-smoke")
     r = subprocess.run([sys.executable, os.path.join(SCRIPTS, "bench.py"), "--build", build,
                         "--kernels", kernel, "--modes", "intel-strict", "--rounds", "1",
                         "--runtime", "1", "--jobs", "randread-4k-qd32", "--parallel", "1",
-                        "--out", out], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True)
+                        "--suites", "fio,map", "--map-kernels", kernel.split("+")[0],
+                        "--map-repeats", "1", "--map-pages", "64", "--map-count", "20",
+                        "--map-count-segs", "32", "--out", out],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     why = ""
     try:
         with open(os.path.join(out, "results.json")) as f:
             res = json.load(f)
         paths = {row["path"] for row in res["rows"]}
+        with open(os.path.join(out, "report.md")) as f:
+            report = f.read()
         if r.returncode:
             why = "bench.py failed: " + r.stdout.strip().splitlines()[-1]
         elif len(paths) < 4 or any(row["iops"] <= 0 for row in res["rows"]):
             why = f"rows missing or empty: {sorted(paths)}"
-        elif not os.path.exists(os.path.join(out, "report.md")):
-            why = "no report.md"
+        elif not res["map"]["guests"]:
+            why = "no mapping microbenchmark guest"
+        elif miss := mapbench.missing(res["map"]["cells"], res["map"]["guests"], 1, "32"):
+            why = f"mapping microbenchmark incomplete: {len(miss)} gap(s), first: {miss[0]}"
+        elif "## Mapping microbenchmark" not in report or "shim / " not in report:
+            why = "no mapping microbenchmark table or ratios in report.md"
+        elif not all(os.path.exists(os.path.join(out, f))
+                     for f in ("map.csv", "map-targets.csv")):
+            why = "no map.csv / map-targets.csv"
     except (OSError, ValueError, KeyError) as e:
         why = f"no results: {e}"
     if why:

@@ -12,15 +12,18 @@
  * requests of 32 scattered pages (no device DMA), for the host to count
  * the IOTLB invalidations they cost.  Writing 1 to .../leak allocates and
  * links a range that is never freed, to test the shim's leak handling when
- * the device is unbound.
+ * the device is unbound.  .../mbench runs the mapping microbenchmark
+ * (mbench.c); load with run_cases=0 to bind without running the cases.
  */
 #include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 
 #include <dma-iova-shim.h>
 
+#include "mbench.h"
 #include "selftest.h"
 
 static bool expect_iova = true;
@@ -40,6 +43,11 @@ static char *api = "shim";
 #endif
 module_param(api, charp, 0444);
 MODULE_PARM_DESC(api, "Read only: which implementation the module calls (native or shim)");
+
+static bool run_cases = true;
+module_param(run_cases, bool, 0444);
+MODULE_PARM_DESC(run_cases,
+		 "Run the test cases when binding (default Y; N: bind only, for the benchmark)");
 
 static unsigned int stress_ms = 1500;
 module_param(stress_ms, uint, 0444);
@@ -102,6 +110,41 @@ static ssize_t dis_leak_write(struct file *file, const char __user *ubuf,
 	mutex_unlock(&dis_lock);
 	return ret ? ret : len;
 }
+
+static ssize_t dis_mbench_write(struct file *file, const char __user *ubuf,
+				size_t len, loff_t *ppos)
+{
+	char *cmd;
+	int ret;
+
+	if (len > 127)
+		return -EINVAL;
+	cmd = memdup_user_nul(ubuf, len);
+	if (IS_ERR(cmd))
+		return PTR_ERR(cmd);
+	mutex_lock(&dis_lock);
+	ret = dis_current ? dis_mbench_cmd(dis_current, strim(cmd)) : -ENODEV;
+	mutex_unlock(&dis_lock);
+	kfree(cmd);
+	return ret ? ret : len;
+}
+
+static ssize_t dis_mbench_file_read(struct file *file, char __user *ubuf,
+				    size_t len, loff_t *ppos)
+{
+	ssize_t ret;
+
+	mutex_lock(&dis_lock);
+	ret = dis_mbench_read(ubuf, len, ppos);
+	mutex_unlock(&dis_lock);
+	return ret;
+}
+
+static const struct file_operations dis_mbench_fops = {
+	.owner = THIS_MODULE,
+	.read = dis_mbench_file_read,
+	.write = dis_mbench_write,
+};
 
 static const struct file_operations dis_leak_fops = {
 	.owner = THIS_MODULE,
@@ -168,7 +211,8 @@ static int dis_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	t->expect_iova = expect_iova;
 	t->stale = stale;
 	t->stress_ms = stress_ms;
-	dis_run(t);
+	if (run_cases)
+		dis_run(t);
 	mutex_lock(&dis_lock);
 	dis_current = t;
 	mutex_unlock(&dis_lock);
@@ -196,6 +240,7 @@ static int __init dis_init(void)
 	debugfs_create_file("requests32", 0200, dis_debugfs, NULL,
 			    &dis_requests_fops);
 	debugfs_create_file("leak", 0200, dis_debugfs, NULL, &dis_leak_fops);
+	debugfs_create_file("mbench", 0600, dis_debugfs, NULL, &dis_mbench_fops);
 	return pci_register_driver(&dis_driver);
 }
 
@@ -203,6 +248,7 @@ static void __exit dis_exit(void)
 {
 	pci_unregister_driver(&dis_driver);
 	debugfs_remove_recursive(dis_debugfs);
+	dis_mbench_exit();
 }
 
 module_init(dis_init);
