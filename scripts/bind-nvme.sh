@@ -23,6 +23,8 @@
 # It works the same on a test host and in the guest (busybox sh), whose
 # image carries it as /tests/bind-nvme.sh.
 
+# set by the package's installer (debian/install-tools); else ../VERSION
+PKG_VERSION=
 DRY=0
 FORCE=0
 ACTION=
@@ -75,7 +77,9 @@ while [ $# -gt 0 ]; do
 	--force | -f) FORCE=1 ;;
 	-h | --help) help ;;
 	--version)
-		echo "bind-nvme.sh (dma-iova-shim) $(cat "$(dirname "$0")/../VERSION" 2>/dev/null || echo unknown)"
+		[ -n "$PKG_VERSION" ] ||
+			PKG_VERSION=$(cat "$(dirname "$0")/../VERSION" 2>/dev/null) || PKG_VERSION=unknown
+		echo "bind-nvme.sh (dma-iova-shim) $PKG_VERSION"
 		exit 0 ;;
 	to-demo | to-stock | status)
 		[ -z "$ACTION" ] || usage

@@ -191,9 +191,10 @@ def main():
     # tests and configuration
     shutil.copytree(os.path.join(TOP, "tests", "guest"), os.path.join(root, "tests"))
     shutil.copytree(os.path.join(TOP, "tests", "fio"), os.path.join(root, "tests", "fio"))
-    # the bind helper is a user tool (scripts/); the guest tests run it too
-    shutil.copy2(os.path.join(TOP, "scripts", "bind-nvme.sh"),
-                 os.path.join(root, "tests", "bind-nvme.sh"))
+    # the bind helper and the fio comparison are user tools (scripts/); the
+    # guest tests run them too
+    for tool in ("bind-nvme.sh", "fio-compare.sh"):
+        shutil.copy2(os.path.join(TOP, "scripts", tool), os.path.join(root, "tests", tool))
     shutil.copy2(os.path.join(TOP, "tests", "guest", "init"), os.path.join(root, "init"))
     os.chmod(os.path.join(root, "init"), 0o755)
     with open(os.path.join(root, "etc", "passwd"), "w") as f:

@@ -211,6 +211,18 @@ deb-install)
 		[ -e "$f" ] || die "$f missing"
 		echo "    $f"
 	done
+	# the tools of debian/tools.list: on PATH, with the package's version
+	# and a man page
+	grep -v -e '^#' -e '^[[:space:]]*$' /src/debian/tools.list |
+		while read -r src dst _; do
+			t=$(basename "$dst")
+			[ -x "/$dst" ] || die "/$dst ($src) not installed"
+			"$t" --help >/dev/null || die "$t --help failed"
+			v=$("$t" --version) || die "$t --version failed"
+			case $v in *" $ver") ;; *) die "$t --version says '$v', not $ver" ;; esac
+			ls /usr/share/man/man*/"$t".*.gz >/dev/null 2>&1 || die "no man page for $t"
+			echo "    /$dst: $v, man page $(ls /usr/share/man/man*/"$t".*.gz)"
+		done || exit 1
 	say "apt-get purge $name-dkms"
 	show apt-get purge -y -q "$name-dkms" || die "removing the package failed"
 	for f in "/var/lib/dkms/$name" "/usr/src/$name-$ver" \
