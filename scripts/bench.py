@@ -44,7 +44,8 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPTS = os.path.join(TOP, "scripts")
 HEADLINE_JOBS = "randread-4k-qd32,randread-128k-qd16-malloc"
 ALL_JOBS = ("randread-4k-qd1,randread-4k-qd32,randwrite-4k-qd32,"
-            "randread-128k-qd16-malloc,randread-128k-qd16-huge,read-1m-qd4,write-1m-qd4")
+            "randread-128k-qd16-malloc,randread-128k-qd16-huge,read-1m-qd4,write-1m-qd4,"
+            "randrw-70-30-4k-qd16-2jobs")
 # Paths compared: (name, controller serial, nvme_iova map mode or "" for the
 # stock driver).  The first is the baseline.  Two identical controllers: the
 # stock driver keeps ctrl0, the demo driver takes ctrl1 and is reloaded with

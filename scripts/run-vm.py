@@ -75,7 +75,7 @@ def parse_nvme(spec, index, outdir):
             _blkdebug_conf(conf, opts["blkdebug"], opts["once"])
             drive = f"file=blkdebug:{conf}:{img}"
         did = f"d{index}n{ns}"
-        args += ["-drive", f"{drive},if=none,id={did},format=raw,cache=unsafe"]
+        args += ["-drive", f"{drive},if=none,id={did},format=raw,cache=unsafe,discard=unmap"]
         nsdev = f"nvme-ns,drive={did},bus=nvme{index},nsid={ns}"
         if opts["lbs"]:
             nsdev += f",logical_block_size={opts['lbs']},physical_block_size={opts['lbs']}"

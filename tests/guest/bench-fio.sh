@@ -22,16 +22,17 @@ if [ -z "$paths" ] || [ -z "$jobs" ]; then
 	fail "dis.bench_paths and dis.bench_jobs are required"
 fi
 
-# job name -> RW BS QD MEM
+# job name -> RW BS QD MEM NUMJOBS (randrw jobs read 70%)
 job_params() {
 	case $1 in
-	randread-4k-qd1) echo randread 4k 1 malloc ;;
-	randread-4k-qd32) echo randread 4k 32 malloc ;;
-	randwrite-4k-qd32) echo randwrite 4k 32 malloc ;;
-	randread-128k-qd16-malloc) echo randread 128k 16 malloc ;;
-	randread-128k-qd16-huge) echo randread 128k 16 mmaphuge ;;
-	read-1m-qd4) echo read 1m 4 malloc ;;
-	write-1m-qd4) echo write 1m 4 malloc ;;
+	randread-4k-qd1) echo randread 4k 1 malloc 1 ;;
+	randread-4k-qd32) echo randread 4k 32 malloc 1 ;;
+	randwrite-4k-qd32) echo randwrite 4k 32 malloc 1 ;;
+	randread-128k-qd16-malloc) echo randread 128k 16 malloc 1 ;;
+	randread-128k-qd16-huge) echo randread 128k 16 mmaphuge 1 ;;
+	read-1m-qd4) echo read 1m 4 malloc 1 ;;
+	write-1m-qd4) echo write 1m 4 malloc 1 ;;
+	randrw-70-30-4k-qd16-2jobs) echo randrw 4k 16 malloc 2 ;;
 	*) return 1 ;;
 	esac
 }
@@ -66,9 +67,9 @@ r=1
 while [ "$r" -le "$rounds" ]; do
 	for j in $jobs; do
 		params=$(job_params "$j") || fail "unknown job $j"
-		# shellcheck disable=SC2086 # split the four words
+		# shellcheck disable=SC2086 # split the five words
 		set -- $params
-		rw=$1 bs=$2 qd=$3 mem=$4
+		rw=$1 bs=$2 qd=$3 mem=$4 nj=$5
 		[ "$mem" = mmaphuge ] && mem=mmaphuge:/mnt/huge/fio
 		# rotate the path order every round so drift hits all paths alike
 		order=$paths
@@ -87,7 +88,7 @@ while [ "$r" -le "$rounds" ]; do
 			label="$r:$j:$name"
 			iotlb_begin "$label"
 			busy0=$(cpu_busy)
-			DEV=$dev RW=$rw BS=$bs QD=$qd MEM=$mem RUNTIME=$runtime \
+			DEV=$dev RW=$rw BS=$bs QD=$qd MEM=$mem NUMJOBS=$nj RUNTIME=$runtime \
 				fio --output-format=json /tests/fio/bench.fio >/tmp/bench.json 2>/tmp/bench.err ||
 				{ cat /tmp/bench.err; fail "fio $j on $name failed"; }
 			busy1=$(cpu_busy)

@@ -36,6 +36,15 @@ blkdiscard -o $((2 << 20)) -l $((1 << 20)) "/dev/$d" || fail "discard failed"
 t1=$(stat_field 12)
 [ "$t1" -gt "$t0" ] || fail "no discard reached the device"
 echo "discard: $((t1 - t0)) discard request(s) completed"
+# a namespace whose DLFEAT says deallocated blocks read zeros must give
+# zeros there now
+dl=$(nvme id-ns "/dev/$d" 2>/dev/null | awk '/^dlfeat/ { print $3 }')
+if [ $((${dl:-0} & 7)) = 1 ]; then
+	dd if=/dev/zero of=/tmp/z1 bs=1M count=1 2>/dev/null
+	dd if="/dev/$d" of=/tmp/d1 bs=1M skip=2 count=1 iflag=direct 2>/dev/null
+	cmp /tmp/z1 /tmp/d1 || fail "discarded range does not read zeros (dlfeat $dl)"
+	echo "discard: the range reads zeros, as DLFEAT $dl promises"
+fi
 
 # write-zeroes: fallocate(PUNCH_HOLE|KEEP_SIZE) on a block device becomes
 # REQ_OP_WRITE_ZEROES (no fallback to writing zero pages)
