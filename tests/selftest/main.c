@@ -6,7 +6,9 @@
  * runs every case at probe time and prints one line per case:
  *
  *	dis_selftest: <case>: pass | skip | FAIL <reason>
- *	dis_selftest: summary: <n> passed, <n> failed, <n> skipped
+ *	dis_selftest: summary: <n> passed, <n> failed, <n> skipped in <ms> ms
+ *
+ * and before each result line, "dis_selftest: time: <case> <ms> ms".
  *
  * Writing N to /sys/kernel/debug/dis_selftest/requests32 then makes N
  * requests of 32 scattered pages (no device DMA), for the host to count
@@ -19,6 +21,7 @@
  * line like a case.
  */
 #include <linux/debugfs.h>
+#include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -204,11 +207,15 @@ static const struct file_operations dis_requests_fops = {
 static void dis_run(struct dis_test *t)
 {
 	unsigned int i, pass = 0, fail = 0, skip = 0;
+	ktime_t start, all = ktime_get();
 	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(dis_cases); i++) {
 		t->why[0] = 0;
+		start = ktime_get();
 		ret = dis_cases[i].run(t);
+		pr_info("time: %s %lld ms\n", dis_cases[i].name,
+			ktime_ms_delta(ktime_get(), start));
 		if (ret == 1) {
 			skip++;
 			pr_info("%s: skip\n", dis_cases[i].name);
@@ -221,7 +228,8 @@ static void dis_run(struct dis_test *t)
 			pr_info("%s: pass\n", dis_cases[i].name);
 		}
 	}
-	pr_info("summary: %u passed, %u failed, %u skipped\n", pass, fail, skip);
+	pr_info("summary: %u passed, %u failed, %u skipped in %lld ms\n", pass,
+		fail, skip, ktime_ms_delta(ktime_get(), all));
 }
 
 static int dis_probe(struct pci_dev *pdev, const struct pci_device_id *id)
