@@ -57,7 +57,7 @@ struct dis_reuse_thread {
 	struct dis_shim_file sf;
 	struct completion done;
 	int ret;
-	char why[160];
+	char why[128];
 };
 
 static const unsigned int dis_reuse_sizes[] = { 1, 2, 3, 8, 16, 32, 64, 200 };
@@ -122,7 +122,7 @@ static int dis_reuse_settle(struct dis_reuse_thread *rt, u64 lo, u64 hi,
 		usleep_range(1000, 1100);
 	}
 	snprintf(rt->why, sizeof(rt->why),
-		 "IOVA [%llx,%llx) handed out again while [%llx,%llx), destroyed at flush count %llu, awaits its flush (count %llu after %u ms)",
+		 "IOVA [%llx,%llx) reused, [%llx,%llx) destroyed at flush %llu unflushed (%llu after %u ms)",
 		 lo, hi, e->lo, e->hi, e->flushes, now, DIS_REUSE_GRACE_MS);
 	return -EIO;
 }
