@@ -5,7 +5,6 @@
  */
 #include <linux/delay.h>
 #include <linux/iommu.h>
-#include <linux/kthread.h>
 #include <linux/random.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -14,12 +13,7 @@
 
 #include "selftest.h"
 
-#define dis_fail(t, fmt, ...) ({					\
-	snprintf((t)->why, sizeof((t)->why), fmt, ##__VA_ARGS__);	\
-	-EIO;								\
-})
-
-static void dis_fill(struct page *p, u8 seed)
+void dis_fill(struct page *p, u8 seed)
 {
 	u8 *v = page_address(p);
 	unsigned int i;
@@ -28,7 +22,7 @@ static void dis_fill(struct page *p, u8 seed)
 		v[i] = seed + i * 7;
 }
 
-static void dis_free_pages(struct page **pages, unsigned int n)
+void dis_free_pages(struct page **pages, unsigned int n)
 {
 	while (n--)
 		if (pages[n])
@@ -36,7 +30,7 @@ static void dis_free_pages(struct page **pages, unsigned int n)
 }
 
 /* n pages allocated one by one: scattered in physical memory */
-static int dis_alloc_pages(struct page **pages, unsigned int n)
+int dis_alloc_pages(struct page **pages, unsigned int n)
 {
 	unsigned int i;
 
@@ -69,7 +63,7 @@ static int dis_check_translation(struct dis_test *t, dma_addr_t addr,
 }
 
 /* Read len bytes of the device buffer back through a regular mapping. */
-static int dis_read_back(struct dis_test *t, u32 off, void *out, u32 len)
+int dis_read_back(struct dis_test *t, u32 off, void *out, u32 len)
 {
 	dma_addr_t a;
 	int ret;
@@ -84,7 +78,7 @@ static int dis_read_back(struct dis_test *t, u32 off, void *out, u32 len)
 }
 
 /* Fill the device buffer with a byte through a regular mapping. */
-static int dis_preset(struct dis_test *t, u32 off, u8 byte, u32 len)
+int dis_preset(struct dis_test *t, u32 off, u8 byte, u32 len)
 {
 	dma_addr_t a;
 	int ret;
@@ -300,6 +294,101 @@ out:
 	return ret;
 }
 
+/*
+ * Strict domains: each of t->stale_tries stale accesses must be blocked.
+ * Every try is a one-page range of its own, linked to a page of its own
+ * pattern: the device reads it while it is live (which also puts the
+ * translation in the IOMMU's IOTLB), the range is destroyed or unlinked,
+ * and the device reads (even tries) or writes (odd tries) through the old
+ * IOVA.  In the device buffer, live reads land in 64-byte slots at
+ * [0, 1024) and stale reads in slots at [1024, 2048): one preset and one
+ * read back check them all, keeping the DMAs (~100 ms each) to 2n + 2.
+ */
+#define DIS_STALE_SLOT	64
+#define DIS_STALE_MAX	(1024 / DIS_STALE_SLOT)
+
+static int dis_stale_try(struct dis_test *t, bool destroy, unsigned int i,
+			 struct page *p)
+{
+	struct dma_iova_state st;
+	dma_addr_t old;
+	int ret;
+
+	if (!dma_iova_try_alloc(t->dev, &st, 0, PAGE_SIZE))
+		return dis_fail(t, "try %u: try_alloc failed", i);
+	ret = dma_iova_link(t->dev, &st, page_to_phys(p), 0, PAGE_SIZE,
+			    DMA_BIDIRECTIONAL, 0);
+	if (ret) {
+		dma_iova_free(t->dev, &st);
+		return dis_fail(t, "try %u: link: %d", i, ret);
+	}
+	ret = dma_iova_sync(t->dev, &st, 0, PAGE_SIZE);
+	if (!ret)
+		ret = dis_edu_to_device(t->edu, st.addr, i * DIS_STALE_SLOT,
+					DIS_STALE_SLOT);
+	old = st.addr;
+	if (destroy)
+		dma_iova_destroy(t->dev, &st, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	else
+		dma_iova_unlink(t->dev, &st, 0, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+	if (ret)
+		ret = dis_fail(t, "try %u: sync or live DMA: %d", i, ret);
+	else if (i & 1)
+		ret = dis_edu_from_device(t->edu, 1024 + i * DIS_STALE_SLOT, old,
+					  DIS_STALE_SLOT);
+	else
+		ret = dis_edu_to_device(t->edu, old, 1024 + i * DIS_STALE_SLOT,
+					DIS_STALE_SLOT);
+	if (!destroy)
+		dma_iova_free(t->dev, &st);
+	return ret;
+}
+
+static int dis_stale_strict(struct dis_test *t, bool destroy)
+{
+	unsigned int n = min_t(unsigned int, t->stale_tries, DIS_STALE_MAX);
+	struct page *pages[DIS_STALE_MAX];
+	unsigned int i;
+	u8 *buf, *slot;
+	int ret;
+
+	if (!n)
+		return 1;
+	buf = kmalloc(2048, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	if (dis_alloc_pages(pages, n)) {
+		kfree(buf);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		memset(page_address(pages[i]), 0xa0 + i, PAGE_SIZE);
+	ret = dis_preset(t, 0, 0x11, 2048);
+	for (i = 0; i < n && !ret; i++)
+		ret = dis_stale_try(t, destroy, i, pages[i]);
+	if (!ret)
+		ret = dis_read_back(t, 0, buf, 2048);
+	for (i = 0; i < n && !ret; i++) {
+		slot = buf + i * DIS_STALE_SLOT;
+		if (memchr_inv(slot, 0xa0 + i, DIS_STALE_SLOT))
+			ret = dis_fail(t, "try %u: the live range did not carry the data", i);
+		else if (!(i & 1) &&
+			 !memchr_inv(slot + 1024, 0xa0 + i, DIS_STALE_SLOT))
+			ret = dis_fail(t, "try %u of %u: device read the old page, stale IOVA",
+				       i, n);
+		else if ((i & 1) &&
+			 memchr_inv(page_address(pages[i]), 0xa0 + i, PAGE_SIZE))
+			ret = dis_fail(t, "try %u of %u: device wrote the old page, stale IOVA",
+				       i, n);
+	}
+	dis_free_pages(pages, n);
+	kfree(buf);
+	if (!ret)
+		pr_info("stale-after-%s: %u of %u stale accesses blocked (%u reads, %u writes)\n",
+			destroy ? "destroy" : "unlink", n, n, (n + 1) / 2, n / 2);
+	return ret;
+}
+
 /* After unlink or destroy the device must not reach the old page. */
 static int dis_stale(struct dis_test *t, bool destroy)
 {
@@ -311,6 +400,8 @@ static int dis_stale(struct dis_test *t, bool destroy)
 
 	if (!t->expect_iova || !t->stale)
 		return 1;
+	if (t->stale == 1)
+		return dis_stale_strict(t, destroy);
 	p = alloc_page(GFP_KERNEL);
 	if (!p)
 		return -ENOMEM;
@@ -468,100 +559,6 @@ out:
 	}
 	dis_free_pages(m->pages, DIS_MIX);
 	kfree(m);
-	return ret;
-}
-
-struct dis_stress {
-	struct dis_test *t;
-	struct page **pool;
-	unsigned int npool;
-	unsigned long deadline;
-	unsigned long iterations;
-	int ret;
-	char why[128];
-	struct completion done;
-};
-
-static int dis_stress_thread(void *arg)
-{
-	struct dis_stress *s = arg;
-	struct dis_test *t = s->t;
-	struct dma_iova_state st;
-	struct iommu_domain *dom = iommu_get_domain_for_dev(t->dev);
-	unsigned int nseg, i, k;
-	int ret = 0;
-
-	while (time_before(jiffies, s->deadline) && !ret) {
-		nseg = 1 + get_random_u32() % 256;
-		if (!dma_iova_try_alloc(t->dev, &st, 0, nseg * PAGE_SIZE)) {
-			snprintf(s->why, sizeof(s->why), "try_alloc of %u pages failed", nseg);
-			ret = -ENOSPC;
-			break;
-		}
-		for (i = 0; i < nseg; i++) {
-			ret = dma_iova_link(t->dev, &st,
-					    page_to_phys(s->pool[(i * 7 + nseg) % s->npool]),
-					    i * PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE, 0);
-			if (ret)
-				break;
-		}
-		if (!ret)
-			ret = dma_iova_sync(t->dev, &st, 0, nseg * PAGE_SIZE);
-		if (!ret) {
-			k = get_random_u32() % nseg;
-			if (iommu_iova_to_phys(dom, st.addr + k * PAGE_SIZE) !=
-			    page_to_phys(s->pool[(k * 7 + nseg) % s->npool])) {
-				snprintf(s->why, sizeof(s->why),
-					 "segment %u of %u misplaced", k, nseg);
-				ret = -EIO;
-			}
-		} else {
-			snprintf(s->why, sizeof(s->why), "link/sync of %u pages: %d", nseg, ret);
-		}
-		dma_iova_destroy(t->dev, &st, (ret ? i : nseg) * PAGE_SIZE,
-				 DMA_TO_DEVICE, 0);
-		s->iterations++;
-		cond_resched();
-	}
-	s->ret = ret;
-	complete(&s->done);
-	return 0;
-}
-
-int dis_case_stress(struct dis_test *t)
-{
-	enum { THREADS = 2, POOL = 64 };
-	struct dis_stress s[THREADS];
-	struct page *pool[POOL];
-	struct task_struct *task;
-	unsigned long total = 0;
-	unsigned int i;
-	int ret = 0;
-
-	if (!t->expect_iova)
-		return 1;
-	if (dis_alloc_pages(pool, POOL))
-		return -ENOMEM;
-	for (i = 0; i < THREADS; i++) {
-		s[i] = (struct dis_stress){ .t = t, .pool = pool, .npool = POOL,
-			.deadline = jiffies + msecs_to_jiffies(t->stress_ms) };
-		init_completion(&s[i].done);
-		task = kthread_run(dis_stress_thread, &s[i], "dis_stress/%u", i);
-		if (IS_ERR(task)) {
-			s[i].ret = PTR_ERR(task);
-			complete(&s[i].done);
-		}
-	}
-	for (i = 0; i < THREADS; i++) {
-		wait_for_completion(&s[i].done);
-		total += s[i].iterations;
-		if (s[i].ret && !ret)
-			ret = dis_fail(t, "thread %u: %s", i, s[i].why);
-	}
-	dis_free_pages(pool, POOL);
-	if (!ret)
-		pr_info("stress: %lu ranges of 1-256 pages in %u ms, %u threads\n",
-			total, t->stress_ms, THREADS);
 	return ret;
 }
 

@@ -6,7 +6,9 @@
  * runs every case at probe time and prints one line per case:
  *
  *	dis_selftest: <case>: pass | skip | FAIL <reason>
- *	dis_selftest: summary: <n> passed, <n> failed, <n> skipped
+ *	dis_selftest: summary: <n> passed, <n> failed, <n> skipped in <ms> ms
+ *
+ * and before each result line, "dis_selftest: time: <case> <ms> ms".
  *
  * Writing N to /sys/kernel/debug/dis_selftest/requests32 then makes N
  * requests of 32 scattered pages (no device DMA), for the host to count
@@ -14,8 +16,12 @@
  * links a range that is never freed, to test the shim's leak handling when
  * the device is unbound.  .../mbench runs the mapping microbenchmark
  * (mbench.c); load with run_cases=0 to bind without running the cases.
+ * Writing MS to .../stress_injected runs the stress case for MS ms with
+ * the shim's fault injection expected on (stress.c) and prints its result
+ * line like a case.
  */
 #include <linux/debugfs.h>
+#include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -49,6 +55,11 @@ module_param(run_cases, bool, 0444);
 MODULE_PARM_DESC(run_cases,
 		 "Run the test cases when binding (default Y; N: bind only, for the benchmark)");
 
+static unsigned int stale_tries = 10;
+module_param(stale_tries, uint, 0444);
+MODULE_PARM_DESC(stale_tries,
+		 "Stale accesses per stale case in a strict domain, each required to fault (default 10, at most 16)");
+
 static unsigned int stress_ms = 1500;
 module_param(stress_ms, uint, 0444);
 MODULE_PARM_DESC(stress_ms, "Duration of the stress case in ms (default 1500)");
@@ -68,10 +79,14 @@ static const struct {
 	{ "mixing", dis_case_mixing },
 	{ "irqs-off", dis_case_irqs_off },
 	{ "unlink-mixed", dis_case_unlink_mixed },
+	{ "untrusted", dis_case_untrusted },
+	{ "iova-exhaustion", dis_case_exhaustion },
+	{ "lazy-no-early-reuse", dis_case_lazy_reuse },
 	{ "stress", dis_case_stress },
 };
 
 #define DIS_MAX_REQUESTS 100000
+#define DIS_MAX_STRESS_MS 60000
 
 static DEFINE_MUTEX(dis_lock);		/* protects dis_current */
 static struct dis_test *dis_current;
@@ -107,6 +122,34 @@ static ssize_t dis_leak_write(struct file *file, const char __user *ubuf,
 		return -EINVAL;
 	mutex_lock(&dis_lock);
 	ret = dis_current ? dis_leak(dis_current) : -ENODEV;
+	mutex_unlock(&dis_lock);
+	return ret ? ret : len;
+}
+
+static ssize_t dis_stress_injected_write(struct file *file,
+					 const char __user *ubuf, size_t len,
+					 loff_t *ppos)
+{
+	unsigned int ms;
+	int ret;
+
+	ret = kstrtouint_from_user(ubuf, len, 0, &ms);
+	if (ret)
+		return ret;
+	if (!ms || ms > DIS_MAX_STRESS_MS)
+		return -EINVAL;
+	mutex_lock(&dis_lock);
+	if (dis_current) {
+		dis_current->why[0] = 0;
+		ret = dis_stress_injected(dis_current, ms);
+		if (ret)
+			pr_info("stress-injected: FAIL %s (%d)\n",
+				dis_current->why[0] ? dis_current->why : "error", ret);
+		else
+			pr_info("stress-injected: pass\n");
+	} else {
+		ret = -ENODEV;
+	}
 	mutex_unlock(&dis_lock);
 	return ret ? ret : len;
 }
@@ -151,6 +194,11 @@ static const struct file_operations dis_leak_fops = {
 	.write = dis_leak_write,
 };
 
+static const struct file_operations dis_stress_injected_fops = {
+	.owner = THIS_MODULE,
+	.write = dis_stress_injected_write,
+};
+
 static const struct file_operations dis_requests_fops = {
 	.owner = THIS_MODULE,
 	.write = dis_requests_write,
@@ -159,11 +207,15 @@ static const struct file_operations dis_requests_fops = {
 static void dis_run(struct dis_test *t)
 {
 	unsigned int i, pass = 0, fail = 0, skip = 0;
+	ktime_t start, all = ktime_get();
 	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(dis_cases); i++) {
 		t->why[0] = 0;
+		start = ktime_get();
 		ret = dis_cases[i].run(t);
+		pr_info("time: %s %lld ms\n", dis_cases[i].name,
+			ktime_ms_delta(ktime_get(), start));
 		if (ret == 1) {
 			skip++;
 			pr_info("%s: skip\n", dis_cases[i].name);
@@ -176,7 +228,8 @@ static void dis_run(struct dis_test *t)
 			pr_info("%s: pass\n", dis_cases[i].name);
 		}
 	}
-	pr_info("summary: %u passed, %u failed, %u skipped\n", pass, fail, skip);
+	pr_info("summary: %u passed, %u failed, %u skipped in %lld ms\n", pass,
+		fail, skip, ktime_ms_delta(ktime_get(), all));
 }
 
 static int dis_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -210,6 +263,7 @@ static int dis_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	t->edu = edu;
 	t->expect_iova = expect_iova;
 	t->stale = stale;
+	t->stale_tries = stale_tries;
 	t->stress_ms = stress_ms;
 	if (run_cases)
 		dis_run(t);
@@ -240,6 +294,8 @@ static int __init dis_init(void)
 	debugfs_create_file("requests32", 0200, dis_debugfs, NULL,
 			    &dis_requests_fops);
 	debugfs_create_file("leak", 0200, dis_debugfs, NULL, &dis_leak_fops);
+	debugfs_create_file("stress_injected", 0200, dis_debugfs, NULL,
+			    &dis_stress_injected_fops);
 	debugfs_create_file("mbench", 0600, dis_debugfs, NULL, &dis_mbench_fops);
 	return pci_register_driver(&dis_driver);
 }

@@ -14,6 +14,8 @@
  * @stale: 1: stale IOVAs must be dead at once (strict flushing); 2: a
  *	destroyed range once the deferred flush is due (lazy), an unlinked
  *	one at once
+ * @stale_tries: stale accesses per strict stale case (each primed, each
+ *	required to be blocked)
  * @stress_ms: how long the stress case runs
  * @scratch: a page for reading the device buffer back
  * @leak_page: the page linked by deliberately leaked ranges
@@ -24,11 +26,24 @@ struct dis_test {
 	struct dis_edu *edu;
 	bool expect_iova;
 	unsigned int stale;
+	unsigned int stale_tries;
 	unsigned int stress_ms;
 	void *scratch;
 	struct page *leak_page;
 	char why[160];
 };
+
+#define dis_fail(t, fmt, ...) ({					\
+	snprintf((t)->why, sizeof((t)->why), fmt, ##__VA_ARGS__);	\
+	-EIO;								\
+})
+
+/* cases.c: helpers shared by the cases */
+void dis_fill(struct page *p, u8 seed);
+int dis_alloc_pages(struct page **pages, unsigned int n);
+void dis_free_pages(struct page **pages, unsigned int n);
+int dis_read_back(struct dis_test *t, u32 off, void *out, u32 len);
+int dis_preset(struct dis_test *t, u32 off, u8 byte, u32 len);
 
 int dis_case_alloc(struct dis_test *t);
 int dis_case_corner(struct dis_test *t);
@@ -42,6 +57,10 @@ int dis_case_mixing(struct dis_test *t);
 int dis_case_stress(struct dis_test *t);
 int dis_case_irqs_off(struct dis_test *t);
 int dis_case_unlink_mixed(struct dis_test *t);
+int dis_case_untrusted(struct dis_test *t);
+int dis_case_exhaustion(struct dis_test *t);
+int dis_case_lazy_reuse(struct dis_test *t);
+int dis_stress_injected(struct dis_test *t, unsigned int ms);
 int dis_requests(struct dis_test *t, unsigned int n, unsigned int nseg);
 int dis_leak(struct dis_test *t);
 

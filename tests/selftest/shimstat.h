@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dis_selftest: the shim's own counters for the test device, as its debugfs
+ * file shows them, so that cases can check them against what they did.
+ */
+#ifndef DIS_SHIMSTAT_H
+#define DIS_SHIMSTAT_H
+
+#include <linux/types.h>
+
+#include <dma-iova-shim.h>
+
+/* The module calls the kernel's own API: the shim has no file for it. */
+#ifdef DMA_IOVA_SHIM_USES_NATIVE
+#define DIS_API_NATIVE true
+#else
+#define DIS_API_NATIVE false
+#endif
+
+struct dis_test;
+struct file;
+
+/* The fields of /sys/kernel/debug/dma_iova_shim/devices/<dev> cases use. */
+struct dis_shim_stats {
+	bool lazy;
+	u64 allocs;
+	u64 frees;
+	u64 links;
+	u64 link_errors;
+	u64 unlinks;
+	u64 bytes_mapped;
+	s64 outstanding;
+	u64 fq_queued;
+	u64 fq_flushes;
+	u64 fq_depth;
+	u64 fb_untrusted;
+	u64 fb_nospace;
+	u64 fb_injected;
+};
+
+#define DIS_SHIM_FILE_BUF 1024
+
+/* An open counter file, for cases that read it in a loop. */
+struct dis_shim_file {
+	struct file *f;
+	char buf[DIS_SHIM_FILE_BUF];
+};
+
+int dis_shim_open(struct dis_test *t, struct dis_shim_file *sf);
+int dis_shim_read(struct dis_shim_file *sf, struct dis_shim_stats *s);
+void dis_shim_close(struct dis_shim_file *sf);
+int dis_shim_snapshot(struct dis_test *t, struct dis_shim_stats *s);
+
+#endif /* DIS_SHIMSTAT_H */
