@@ -289,8 +289,11 @@ static bool get_vmstat(const char *name, unsigned long long *v)
 	return found;
 }
 
-/* pins held: acquired - released; false if the counters are missing */
-static bool pins_held(long long *held)
+/*
+ * pins held (acquired - released) and acquired so far; false if the
+ * counters are missing
+ */
+static bool pins_held(long long *held, unsigned long long *acquired)
 {
 	unsigned long long a, r;
 
@@ -298,6 +301,7 @@ static bool pins_held(long long *held)
 	    !get_vmstat("nr_foll_pin_released", &r))
 		return false;
 	*held = (long long)(a - r);
+	*acquired = a;
 	return true;
 }
 
@@ -473,28 +477,43 @@ static int64_t xfer_bound(bool io, const struct nvme_passthru_cmd64 *c)
 
 /* ---- generating a call ---------------------------------------------------- */
 
-static uint32_t gen_len(void)
+/*
+ * A data length: often what the command transfers (xfer, when known and
+ * not 0) or a little more or less (a mismatch with its NLB), else one of
+ * the length classes.
+ */
+static uint32_t gen_len(int64_t xfer)
 {
 	uint32_t max = tg.max_xfer;
 
-	switch (below(12)) {
+	if (xfer > 0 && xfer <= max && chance(50)) {
+		switch (below(6)) {
+		case 0:
+			return (uint32_t)xfer - 1 - below((uint32_t)xfer);
+		case 1:
+			return (uint32_t)xfer + 1 + below(4096);
+		default:
+			return (uint32_t)xfer;
+		}
+	}
+	switch (below(24)) {
 	case 0: case 1:
 		return 0;
-	case 2:
+	case 2: case 3: case 4:
 		return 1 + 2 * below(2048);		/* odd */
-	case 3:
+	case 5: case 6: case 7:
 		return 4096;
-	case 4:
+	case 8: case 9:
 		return 512 * (1 + below(16));
-	case 5:
+	case 10:
 		return max;
-	case 6:
+	case 11: case 12:
 		return max + 1 + below(max);		/* past MDTS */
-	case 7:
+	case 13:
 		return 0x80000000u | (uint32_t)rnd();	/* huge */
-	case 8:
+	case 14:
 		return 0xffffffffu;
-	case 9:
+	case 15: case 16:
 		return 4 * (1 + below(1024));
 	default:
 		return 1 + below(max);
@@ -503,7 +522,7 @@ static uint32_t gen_len(void)
 
 static uint32_t gen_nsid(void)
 {
-	switch (below(10)) {
+	switch (below(24)) {
 	case 0:
 		return 0;
 	case 1:
@@ -663,12 +682,12 @@ static int gen_ptr_class(bool for_struct)
 		return (int[]){ P_NULL, P_UNMAPPED, P_KERNEL, P_RO, P_GUARD,
 				P_LOW, P_RO, P_GUARD }[r - 92];
 	}
-	if (r < 55)
+	if (r < 65)
 		return P_VALID;
-	if (r < 70)
+	if (r < 80)
 		return P_UNALIGNED;
 	return (int[]){ P_NULL, P_LOW, P_UNMAPPED, P_KERNEL, P_RO, P_RO,
-			P_GUARD, P_GUARD }[(r - 70) % 8];
+			P_GUARD, P_GUARD }[(r - 80) % 8];
 }
 
 /*
@@ -820,6 +839,8 @@ static enum ioc_kind gen_kind(bool *on_ns)
 		k = chance(50) ? K_ADMIN : K_ADMIN64;
 	if (k == K_SUBMIT && !*on_ns && tg.ns_fd >= 0 && chance(80))
 		*on_ns = true;
+	if (k == K_SUBMIT && !*on_ns && chance(90))
+		k = chance(50) ? K_IO : K_IO64;	/* ENOTTY on the char device */
 	return k;
 }
 
@@ -852,13 +873,13 @@ static bool gen_call(struct call *c, unsigned long idx, uint64_t seed)
 				gen_io_cdws(p);
 			else
 				gen_admin_cdws(p);
-			if (chance(3))
+			if (chance(2))
 				p->flags = (uint8_t)rnd();
 			if (chance(3))
 				p->rsvd1 = (uint16_t)rnd();
-			if (chance(3))
+			if (chance(2))
 				p->metadata_len = below(2) ? 4096 : (uint32_t)rnd();
-			if (chance(3))
+			if (chance(2))
 				p->metadata = place_data(gen_ptr_class(false), 512,
 							 &writable);
 			if (chance(5)) {
@@ -867,7 +888,8 @@ static bool gen_call(struct call *c, unsigned long idx, uint64_t seed)
 			}
 			if (chance(3))
 				p->rsvd2 = (uint32_t)rnd();
-			p->data_len = gen_len();
+			x = xfer_bound(c->io, p);
+			p->data_len = gen_len(x);
 			p->addr = place_data(c->dptr, p->data_len, &writable);
 			p->timeout_ms = gen_timeout(c);
 			c->opcode = p->opcode;
@@ -1278,9 +1300,11 @@ static int run(uint64_t seed, unsigned long first, unsigned long count)
 	return total_unexpected() ? 1 : 0;
 }
 
-static int after_checks(long long pins0, bool have_pins)
+static int after_checks(long long pins0, unsigned long long acq0,
+			bool have_pins)
 {
 	unsigned char id[4096];
+	unsigned long long acq1;
 	long long pins1;
 	int ret, bad = 0, i, first = -1, ndiff = 0;
 
@@ -1305,13 +1329,14 @@ static int after_checks(long long pins0, bool have_pins)
 			printf("identify: Identify Controller unchanged\n");
 		}
 	}
-	if (have_pins && pins_held(&pins1)) {
+	if (have_pins && pins_held(&pins1, &acq1)) {
 		if (pins1 != pins0) {
-			printf("FAIL: pinned pages: %lld held before, %lld after\n",
-			       pins0, pins1);
+			printf("FAIL: pinned pages: %lld held before, %lld after (%llu pinned meanwhile)\n",
+			       pins0, pins1, acq1 - acq0);
 			bad = 1;
 		} else {
-			printf("pins: balanced (%lld held before and after)\n", pins0);
+			printf("pins: balanced, %llu pinned and released (%lld held before and after)\n",
+			       acq1 - acq0, pins0);
 		}
 	} else {
 		printf("pins: /proc/vmstat has no nr_foll_pin_* counters, not checked\n");
@@ -1339,6 +1364,7 @@ int main(int argc, char **argv)
 	uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	unsigned long count = 1000, first = 0;
 	const char *ctrl = NULL, *ns = NULL;
+	unsigned long long acq0 = 0;
 	bool have_pins;
 	long long pins0 = 0;
 	int o, status, rc;
@@ -1426,7 +1452,7 @@ int main(int argc, char **argv)
 	       opt_unpriv ? "unprivileged" : "root",
 	       opt_destructive ? ", destructive commands included" : "");
 	fflush(stdout);
-	have_pins = pins_held(&pins0);
+	have_pins = pins_held(&pins0, &acq0);
 	if (!opt_unpriv) {
 		rc = run(seed, first, count);
 	} else {
@@ -1434,15 +1460,15 @@ int main(int argc, char **argv)
 		if (pid < 0)
 			die("fork: %s", strerror(errno));
 		if (!pid) {
-			if (drop_privileges())
-				_exit(2);
-			_exit(run(seed, first, count));
+			rc = drop_privileges() ? 2 : run(seed, first, count);
+			fflush(stdout);
+			_exit(rc);
 		}
 		if (waitpid(pid, &status, 0) < 0)
 			die("waitpid: %s", strerror(errno));
 		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
 	}
-	rc |= after_checks(pins0, have_pins);
+	rc |= after_checks(pins0, acq0, have_pins);
 	printf("RESULT %s\n", rc ? "FAIL" : "PASS");
 	return rc ? 1 : 0;
 }
