@@ -269,6 +269,21 @@ static int identify(uint32_t cns, uint32_t nsid, void *buf)
 	return admin_data(0x06, nsid, cns, 0, buf, 4096);
 }
 
+/*
+ * /proc/vmstat sums per-node counters without the per-CPU deltas not yet
+ * folded in; writing vm.stat_refresh (root) folds them first.
+ */
+static void vmstat_refresh(void)
+{
+	int fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+
+	if (fd < 0)
+		return;
+	if (write(fd, "1\n", 2) < 0 && errno != EINVAL)
+		fprintf(stderr, "vm.stat_refresh: %s\n", strerror(errno));
+	close(fd);
+}
+
 static bool get_vmstat(const char *name, unsigned long long *v)
 {
 	char line[256];
@@ -297,6 +312,7 @@ static bool pins_held(long long *held, unsigned long long *acquired)
 {
 	unsigned long long a, r;
 
+	vmstat_refresh();
 	if (!get_vmstat("nr_foll_pin_acquired", &a) ||
 	    !get_vmstat("nr_foll_pin_released", &r))
 		return false;
@@ -355,6 +371,17 @@ static void fill_safe_ranges(unsigned char *p, size_t len, bool aligned)
 
 /* ---- setup ----------------------------------------------------------------- */
 
+/* the "unmapped" addresses must really be unmapped (mincore: ENOMEM) */
+static void check_hole(void)
+{
+	unsigned char vec;
+	size_t off;
+
+	for (off = 0; off < DATA_SIZE; off += PAGE)
+		if (mincore(hole + off, PAGE, &vec) != -1 || errno != ENOMEM)
+			die("%s", "something got mapped into the unmapped hole");
+}
+
 static void setup_memory(void)
 {
 	data_rw = map_or_die(DATA_SIZE, PROT_READ | PROT_WRITE);
@@ -367,13 +394,17 @@ static void setup_memory(void)
 	memset(edge, 0, EDGE_SIZE);
 	if (mprotect(edge + EDGE_SIZE, PAGE, PROT_NONE))
 		die("mprotect: %s", strerror(errno));
-	hole = map_or_die(DATA_SIZE, PROT_NONE);
-	munmap(hole, DATA_SIZE);
 	cmd_page = map_or_die(PAGE, PROT_READ | PROT_WRITE);
-	cmd_ro = map_or_die(PAGE, PROT_READ);
+	cmd_ro = map_or_die(PAGE, PROT_READ | PROT_WRITE);
+	memset(cmd_ro, 0, PAGE);
+	mprotect(cmd_ro, PAGE, PROT_READ);
 	cmd_edge = map_or_die(2 * PAGE, PROT_READ | PROT_WRITE);
 	if (mprotect(cmd_edge + PAGE, PAGE, PROT_NONE))
 		die("mprotect: %s", strerror(errno));
+	/* last: nothing mapped later may land in the hole */
+	hole = map_or_die(DATA_SIZE, PROT_NONE);
+	munmap(hole, DATA_SIZE);
+	check_hole();
 }
 
 static int setup_target(void)
@@ -1295,6 +1326,7 @@ static int run(uint64_t seed, unsigned long first, unsigned long count)
 		sent++;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	check_hole();
 	report((double)(t1.tv_sec - t0.tv_sec) +
 	       (t1.tv_nsec - t0.tv_nsec) / 1e9, sent);
 	return total_unexpected() ? 1 : 0;

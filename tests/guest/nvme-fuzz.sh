@@ -37,7 +37,9 @@ lbs=$(cat "/sys/block/${c}n1/queue/logical_block_size")
 protect=$((32 * 1024 * 1024 / lbs))
 echo "fuzz: 24 MiB written and verified, writes kept from LBA $protect on"
 
+# pins held (acquired - released), per-CPU deltas folded in first
 pins() {
+	echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null
 	awk '/^nr_foll_pin_acquired /{ a = $2 } /^nr_foll_pin_released /{ r = $2 }
 		END { if (a == "") print "none"; else print a - r }' /proc/vmstat
 }
