@@ -224,6 +224,31 @@ struct tally {
 
 static struct tally tal[K_NR];
 static unsigned long statuses[0x800];
+
+/* completions by (queue, opcode, status) */
+#define OPST_MAX	512
+static struct opst {
+	bool io;
+	uint8_t opcode;
+	uint16_t status;
+	unsigned long n;
+} opst[OPST_MAX];
+static unsigned int nopst;
+
+static void count_opst(bool io, uint8_t opcode, uint16_t status)
+{
+	unsigned int i;
+
+	for (i = 0; i < nopst; i++) {
+		if (opst[i].io == io && opst[i].opcode == opcode &&
+		    opst[i].status == status) {
+			opst[i].n++;
+			return;
+		}
+	}
+	if (nopst < OPST_MAX)
+		opst[nopst++] = (struct opst){ io, opcode, status, 1 };
+}
 static unsigned long regenerated, skipped_unmodelled;
 static unsigned long dptr_seen[P_NR], sptr_seen[P_NR];
 static bool opt_unpriv, opt_destructive, opt_verbose;
@@ -517,6 +542,8 @@ static uint32_t gen_len(int64_t xfer)
 {
 	uint32_t max = tg.max_xfer;
 
+	if (!xfer && chance(50))
+		return 0;
 	if (xfer > 0 && xfer <= max && chance(50)) {
 		switch (below(6)) {
 		case 0:
@@ -669,14 +696,14 @@ static void gen_io_cdws(struct nvme_passthru_cmd64 *c)
 	uint64_t slba = gen_slba(!reads);
 	uint32_t nlb;
 
-	switch (below(6)) {
-	case 0:
+	switch (below(20)) {
+	case 0: case 1:
 		nlb = 0;
 		break;
-	case 1:
+	case 2:
 		nlb = 0xffff;
 		break;
-	case 2:
+	case 3: case 4:
 		nlb = below(0x10000);
 		break;
 	default:
@@ -1149,12 +1176,14 @@ static void account(const struct call *c, long ret, int err)
 			bad = !(err == ENOMEM ||
 				(err == ETIMEDOUT && c->short_timeout));
 	} else {
-		if (ret == 0)
+		if (ret == 0 || c->kind == K_ID)
 			t->ok++;
 		else
 			t->status++;
 		if (ret > 0 && c->kind != K_ID)
 			statuses[ret & 0x7ff]++;
+		if (c->kind <= K_SUBMIT)
+			count_opst(c->io, c->opcode, ret & 0x7ff);
 		if (c->kind == K_ID)
 			bad = ret != c->want_ret || c->want_errno;
 		else if (c->want_errno > 0)
@@ -1221,7 +1250,6 @@ static unsigned long total_unexpected(void)
 static void report(double secs, unsigned long sent)
 {
 	int k, e, i;
-	unsigned long sum;
 
 	printf("%-14s %8s %8s %8s", "outcome", "admin", "io", "other");
 	printf("\n");
@@ -1251,10 +1279,22 @@ static void report(double secs, unsigned long sent)
 		printf("%-14s %8lu %8lu %8lu\n", name, col[0], col[1], col[2]);
 	}
 	printf("nvme statuses:");
-	for (e = 1, sum = 0; e < 0x800; e++) {
-		if (statuses[e]) {
+	for (e = 1; e < 0x800; e++)
+		if (statuses[e])
 			printf(" 0x%03x:%lu", e, statuses[e]);
-			sum += statuses[e];
+	printf("\ncompletions by opcode (status:count):");
+	for (k = 0; k < 2; k++) {
+		for (e = 0; e < 256; e++) {
+			bool any = false;
+
+			for (i = 0; i < (int)nopst; i++) {
+				if (opst[i].io != k || opst[i].opcode != e)
+					continue;
+				if (!any)
+					printf("\n  %s 0x%02x:", k ? "io" : "admin", e);
+				any = true;
+				printf(" 0x%03x:%lu", opst[i].status, opst[i].n);
+			}
 		}
 	}
 	printf("\ndata pointers:");
