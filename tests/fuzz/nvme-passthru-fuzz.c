@@ -39,12 +39,12 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
-#include <inttypes.h>
 #include <linux/capability.h>
 #include <linux/nvme_ioctl.h>
+#include <linux/types.h>
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +56,12 @@
 #include <time.h>
 #include <unistd.h>
 
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __s64 s64;
+
 #define PAGE		4096u
 #define DRV_MAX_XFER	(512u * 1024)	/* nvme_iova's NVI_MAX_XFER */
 #define DATA_SIZE	(2u * 1024 * 1024)
@@ -66,20 +72,20 @@
 
 /* ---- random numbers: splitmix64, one stream per call ------------------- */
 
-static uint64_t rng_state;
+static u64 rng_state;
 
-static uint64_t rnd(void)
+static u64 rnd(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+	u64 z = (rng_state += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
 }
 
-static uint32_t below(uint32_t n)
+static u32 below(u32 n)
 {
-	return n ? (uint32_t)(rnd() % n) : 0;
+	return n ? (u32)(rnd() % n) : 0;
 }
 
 /* true with probability pct percent */
@@ -93,16 +99,16 @@ static bool chance(unsigned int pct)
 struct target {
 	int ctrl_fd;		/* /dev/nvmeiovaN, or -1 */
 	int ns_fd;		/* /dev/nvmeiovaNnM, or -1 */
-	uint32_t ns_nsid;	/* NVME_IOCTL_ID of ns_fd */
-	uint32_t active[64];	/* active namespace IDs */
+	u32 ns_nsid;	/* NVME_IOCTL_ID of ns_fd */
+	u32 active[64];	/* active namespace IDs */
 	unsigned int nactive;
-	uint32_t max_xfer;	/* the driver's limit for data_len */
-	uint32_t mdts_bytes;	/* from Identify Controller (0: none) */
+	u32 max_xfer;	/* the driver's limit for data_len */
+	u32 mdts_bytes;	/* from Identify Controller (0: none) */
 	unsigned int lbads;	/* log2 of the namespace's block size */
-	uint64_t nsze;		/* namespace size in blocks */
-	uint64_t protect_end;	/* first LBA writes may touch */
-	uint32_t acs[256];	/* Commands Supported and Effects: admin */
-	uint32_t iocs[256];	/* and I/O */
+	u64 nsze;		/* namespace size in blocks */
+	u64 protect_end;	/* first LBA writes may touch */
+	u32 acs[256];	/* Commands Supported and Effects: admin */
+	u32 iocs[256];	/* and I/O */
 	bool have_effects;
 	unsigned char id_ctrl[4096];
 };
@@ -144,7 +150,7 @@ static const char *const kind_names[K_NR] = {
  * driver depends on (queues, namespaces, media, firmware, doorbells), or
  * (AER) stay outstanding until an event.
  */
-static const uint8_t admin_destructive[] = {
+static const u8 admin_destructive[] = {
 	0x00,	/* delete I/O submission queue */
 	0x01,	/* create I/O submission queue */
 	0x04,	/* delete I/O completion queue */
@@ -168,7 +174,7 @@ static const uint8_t admin_destructive[] = {
 #define FEAT_HMB	0x0d
 
 /* Feature identifiers that move no data (NVMe 1.4, 5.21.1). */
-static bool feature_has_no_data(uint32_t fid)
+static bool feature_has_no_data(u32 fid)
 {
 	switch (fid) {
 	case 0x01: case 0x02: case 0x04: case 0x05: case 0x06: case 0x07:
@@ -179,7 +185,7 @@ static bool feature_has_no_data(uint32_t fid)
 	}
 }
 
-static bool in_list(const uint8_t *l, size_t n, uint8_t op)
+static bool in_list(const u8 *l, size_t n, u8 op)
 {
 	size_t i;
 
@@ -206,17 +212,19 @@ struct call {
 	} s;
 	size_t ssize;
 	unsigned long req;
-	uint8_t opcode;
-	uint32_t nsid, data_len;
-	uint64_t addr;
-	int64_t xfer;		/* bound on what the controller moves, -1 unknown */
+	u8 opcode;
+	u32 nsid, data_len;
+	u64 addr;
+	s64 xfer;		/* bound on what the controller moves, -1 unknown */
 	/* prediction */
-	int want_errno;		/* exact errno, or 0: reaches the controller */
+	int want;		/* -errno exactly, 0: reaches the controller, */
+				/* WANT_0_OR_ENOTTY */
 	long want_ret;		/* for NVME_IOCTL_ID */
 };
 
 /* ---- outcome table ------------------------------------------------------- */
 
+#define WANT_0_OR_ENOTTY	1
 #define ERRNO_MAX	140
 struct tally {
 	unsigned long ok, status, err[ERRNO_MAX], unexpected, calls;
@@ -229,13 +237,13 @@ static unsigned long statuses[0x800];
 #define OPST_MAX	512
 static struct opst {
 	bool io;
-	uint8_t opcode;
-	uint16_t status;
+	u8 opcode;
+	u16 status;
 	unsigned long n;
 } opst[OPST_MAX];
 static unsigned int nopst;
 
-static void count_opst(bool io, uint8_t opcode, uint16_t status)
+static void count_opst(bool io, u8 opcode, u16 status)
 {
 	unsigned int i;
 
@@ -249,6 +257,7 @@ static void count_opst(bool io, uint8_t opcode, uint16_t status)
 	if (nopst < OPST_MAX)
 		opst[nopst++] = (struct opst){ io, opcode, status, 1 };
 }
+
 static unsigned long regenerated, skipped_unmodelled;
 static unsigned long dptr_seen[P_NR], sptr_seen[P_NR];
 static bool opt_unpriv, opt_destructive, opt_verbose;
@@ -273,8 +282,8 @@ static void *map_or_die(size_t size, int prot)
 	return p;
 }
 
-static int admin_data(uint8_t opc, uint32_t nsid, uint32_t cdw10,
-		      uint32_t cdw11, void *buf, uint32_t len)
+static int admin_data(u8 opc, u32 nsid, u32 cdw10,
+		      u32 cdw11, void *buf, u32 len)
 {
 	struct nvme_passthru_cmd c;
 
@@ -289,7 +298,7 @@ static int admin_data(uint8_t opc, uint32_t nsid, uint32_t cdw10,
 		     NVME_IOCTL_ADMIN_CMD, &c);
 }
 
-static int identify(uint32_t cns, uint32_t nsid, void *buf)
+static int identify(u32 cns, u32 nsid, void *buf)
 {
 	return admin_data(0x06, nsid, cns, 0, buf, 4096);
 }
@@ -347,7 +356,7 @@ static bool pins_held(long long *held, unsigned long long *acquired)
 }
 
 /* max_hw_sectors_kb of the namespace's queue, 0 if unknown */
-static uint32_t sysfs_max_xfer(const char *nsdev)
+static u32 sysfs_max_xfer(const char *nsdev)
 {
 	char path[256];
 	const char *base = strrchr(nsdev, '/');
@@ -362,7 +371,7 @@ static uint32_t sysfs_max_xfer(const char *nsdev)
 	if (fscanf(f, "%lu", &kb) != 1)
 		kb = 0;
 	fclose(f);
-	return (uint32_t)(kb * 1024);
+	return (u32)(kb * 1024);
 }
 
 /*
@@ -377,8 +386,8 @@ static uint32_t sysfs_max_xfer(const char *nsdev)
  */
 static void fill_safe_ranges(unsigned char *p, size_t len, bool aligned)
 {
-	uint64_t slba = tg.protect_end + 4096;
-	uint32_t w = 0x00100000, nlb = 8;
+	u64 slba = tg.protect_end + 4096;
+	u32 w = 0x00100000, nlb = 8;
 	unsigned char rec[16];
 	size_t i;
 
@@ -436,7 +445,7 @@ static int setup_target(void)
 {
 	unsigned char *buf = data_rw;
 	unsigned int i, fmt;
-	uint32_t *ids;
+	u32 *ids;
 	int ret;
 
 	ret = identify(1, 0, tg.id_ctrl);
@@ -452,7 +461,7 @@ static int setup_target(void)
 			tg.mdts_bytes : DRV_MAX_XFER;
 	memset(buf, 0, 4096);
 	if (!identify(2, 0, buf)) {
-		ids = (uint32_t *)buf;
+		ids = (u32 *)buf;
 		for (i = 0; i < 64 && ids[i]; i++)
 			tg.active[tg.nactive++] = ids[i];
 	}
@@ -483,7 +492,7 @@ static int setup_target(void)
 
 /* ---- the controller's side: how much it may transfer --------------------- */
 
-static bool supported(bool io, uint8_t opc)
+static bool supported(bool io, u8 opc)
 {
 	if (!tg.have_effects)
 		return true;
@@ -495,9 +504,9 @@ static bool supported(bool io, uint8_t opc)
  * none (unsupported commands are refused before any transfer), -1 if this
  * fuzzer has no model of the command.
  */
-static int64_t xfer_bound(bool io, const struct nvme_passthru_cmd64 *c)
+static s64 xfer_bound(bool io, const struct nvme_passthru_cmd64 *c)
 {
-	uint32_t numd, fid;
+	u32 numd, fid;
 
 	if (!supported(io, c->opcode))
 		return 0;
@@ -506,7 +515,7 @@ static int64_t xfer_bound(bool io, const struct nvme_passthru_cmd64 *c)
 		case 0x00: case 0x04: case 0x08: case 0x0c:
 			return 0;	/* flush, write uncorrectable, zeroes, verify */
 		case 0x01: case 0x02: case 0x05:
-			return (int64_t)((c->cdw12 & 0xffff) + 1) << tg.lbads;
+			return (s64)((c->cdw12 & 0xffff) + 1) << tg.lbads;
 		case 0x09:
 			return ((c->cdw10 & 0xff) + 1) * 16;
 		case 0x19:
@@ -538,20 +547,20 @@ static int64_t xfer_bound(bool io, const struct nvme_passthru_cmd64 *c)
  * not 0) or a little more or less (a mismatch with its NLB), else one of
  * the length classes.
  */
-static uint32_t gen_len(int64_t xfer)
+static u32 gen_len(s64 xfer)
 {
-	uint32_t max = tg.max_xfer;
+	u32 max = tg.max_xfer;
 
 	if (!xfer && chance(50))
 		return 0;
 	if (xfer > 0 && xfer <= max && chance(50)) {
 		switch (below(6)) {
 		case 0:
-			return (uint32_t)xfer - 1 - below((uint32_t)xfer);
+			return (u32)xfer - 1 - below((u32)xfer);
 		case 1:
-			return (uint32_t)xfer + 1 + below(4096);
+			return (u32)xfer + 1 + below(4096);
 		default:
-			return (uint32_t)xfer;
+			return (u32)xfer;
 		}
 	}
 	switch (below(24)) {
@@ -568,7 +577,7 @@ static uint32_t gen_len(int64_t xfer)
 	case 11: case 12:
 		return max + 1 + below(max);		/* past MDTS */
 	case 13:
-		return 0x80000000u | (uint32_t)rnd();	/* huge */
+		return 0x80000000u | (u32)rnd();	/* huge */
 	case 14:
 		return 0xffffffffu;
 	case 15: case 16:
@@ -578,7 +587,7 @@ static uint32_t gen_len(int64_t xfer)
 	}
 }
 
-static uint32_t gen_nsid(void)
+static u32 gen_nsid(void)
 {
 	switch (below(24)) {
 	case 0:
@@ -588,13 +597,13 @@ static uint32_t gen_nsid(void)
 	case 2:
 		return tg.ns_nsid + 1 + below(8);
 	case 3:
-		return (uint32_t)rnd();
+		return (u32)rnd();
 	default:
 		return tg.ns_nsid;
 	}
 }
 
-static uint32_t gen_timeout(struct call *c)
+static u32 gen_timeout(struct call *c)
 {
 	switch (below(200)) {
 	case 0:
@@ -608,10 +617,10 @@ static uint32_t gen_timeout(struct call *c)
 }
 
 /* a starting LBA: anywhere for reads, past the protected range otherwise */
-static uint64_t gen_slba(bool may_write)
+static u64 gen_slba(bool may_write)
 {
-	uint64_t lo = may_write ? tg.protect_end : 0;
-	uint64_t span = tg.nsze > lo ? tg.nsze - lo : 1;
+	u64 lo = may_write ? tg.protect_end : 0;
+	u64 span = tg.nsze > lo ? tg.nsze - lo : 1;
 
 	switch (below(8)) {
 	case 0:
@@ -627,65 +636,65 @@ static uint64_t gen_slba(bool may_write)
 	}
 }
 
-static uint8_t gen_admin_opcode(void)
+static u8 gen_admin_opcode(void)
 {
-	static const uint8_t common[] = { 0x02, 0x06, 0x06, 0x09, 0x0a, 0x08 };
+	static const u8 common[] = { 0x02, 0x06, 0x06, 0x09, 0x0a, 0x08 };
 
 	if (chance(70))
 		return common[below(sizeof(common))];
-	return (uint8_t)rnd();
+	return (u8)rnd();
 }
 
-static uint8_t gen_io_opcode(void)
+static u8 gen_io_opcode(void)
 {
-	static const uint8_t common[] = {
+	static const u8 common[] = {
 		0x00, 0x01, 0x02, 0x02, 0x04, 0x05, 0x08, 0x09, 0x0c, 0x19,
 	};
 
 	if (chance(75))
 		return common[below(sizeof(common))];
-	return (uint8_t)rnd();
+	return (u8)rnd();
 }
 
 static void gen_admin_cdws(struct nvme_passthru_cmd64 *c)
 {
-	static const uint8_t lids[] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0d, 0x70, 0xc0 };
-	uint32_t numd;
+	static const u8 lids[] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0d, 0x70, 0xc0 };
+	u32 numd;
 
 	switch (c->opcode) {
 	case 0x06:
-		c->cdw10 = below(4) ? below(0x20) : (uint32_t)rnd();
+		c->cdw10 = below(4) ? below(0x20) : (u32)rnd();
 		if (chance(10))
 			c->cdw10 |= below(0x10000) << 16;	/* CNTID */
 		c->cdw11 = chance(80) ? 0 : below(4) << 24;	/* CSI */
 		break;
 	case 0x02:
-		numd = chance(70) ? below(1024) : (uint32_t)rnd();
+		numd = chance(70) ? below(1024) : (u32)rnd();
 		c->cdw10 = lids[below(sizeof(lids))] | (numd & 0xffff) << 16;
 		if (chance(10))
 			c->cdw10 |= below(16) << 8 | below(2) << 15;
 		c->cdw11 = numd >> 16;
 		if (chance(10)) {
-			c->cdw12 = (uint32_t)rnd();	/* offset */
-			c->cdw13 = chance(50) ? 0 : (uint32_t)rnd();
+			c->cdw12 = (u32)rnd();	/* offset */
+			c->cdw13 = chance(50) ? 0 : (u32)rnd();
 		}
 		break;
 	case 0x09: case 0x0a:
-		c->cdw10 = below(4) ? below(0x20) : (uint32_t)rnd();
+		c->cdw10 = below(4) ? below(0x20) : (u32)rnd();
 		if (c->opcode == 0x09 && (c->cdw10 & 0xff) == 0x06)
 			c->cdw11 = 1;	/* keep the volatile write cache on */
 		else
-			c->cdw11 = chance(50) ? below(16) : (uint32_t)rnd();
+			c->cdw11 = chance(50) ? below(16) : (u32)rnd();
 		break;
 	default:
-		c->cdw10 = (uint32_t)rnd();
-		c->cdw11 = (uint32_t)rnd();
-		c->cdw12 = chance(50) ? 0 : (uint32_t)rnd();
+		c->cdw10 = (u32)rnd();
+		c->cdw11 = (u32)rnd();
+		c->cdw12 = chance(50) ? 0 : (u32)rnd();
 		break;
 	}
 	if (chance(5)) {
-		c->cdw14 = (uint32_t)rnd();
-		c->cdw15 = (uint32_t)rnd();
+		c->cdw14 = (u32)rnd();
+		c->cdw15 = (u32)rnd();
 	}
 }
 
@@ -693,8 +702,8 @@ static void gen_io_cdws(struct nvme_passthru_cmd64 *c)
 {
 	bool reads = c->opcode == 0x02 || c->opcode == 0x05 ||
 		c->opcode == 0x0c || c->opcode == 0x00;
-	uint64_t slba = gen_slba(!reads);
-	uint32_t nlb;
+	u64 slba = gen_slba(!reads);
+	u32 nlb;
 
 	switch (below(20)) {
 	case 0: case 1:
@@ -710,19 +719,19 @@ static void gen_io_cdws(struct nvme_passthru_cmd64 *c)
 		nlb = below(tg.max_xfer >> tg.lbads);
 		break;
 	}
-	c->cdw10 = (uint32_t)slba;
-	c->cdw11 = (uint32_t)(slba >> 32);
+	c->cdw10 = (u32)slba;
+	c->cdw11 = (u32)(slba >> 32);
 	c->cdw12 = nlb;
 	if (chance(15))
-		c->cdw12 |= (uint32_t)rnd() & 0xffff0000u;	/* FUA, LR, PRINFO, DTYPE */
+		c->cdw12 |= (u32)rnd() & 0xffff0000u;	/* FUA, LR, PRINFO, DTYPE */
 	if (chance(10))
-		c->cdw13 = (uint32_t)rnd();
+		c->cdw13 = (u32)rnd();
 	if (chance(5)) {
-		c->cdw14 = (uint32_t)rnd();
-		c->cdw15 = (uint32_t)rnd();
+		c->cdw14 = (u32)rnd();
+		c->cdw15 = (u32)rnd();
 	}
 	if (c->opcode == 0x09) {	/* DSM: NR in CDW10, attributes in CDW11 */
-		c->cdw10 = chance(70) ? below(8) : (uint32_t)rnd();
+		c->cdw10 = chance(70) ? below(8) : (u32)rnd();
 		c->cdw11 = below(8);
 	} else if (c->opcode == 0x19) {	/* copy: NR and format in CDW12 */
 		c->cdw12 = below(8) | (chance(80) ? 0 : below(4) << 8) |
@@ -734,29 +743,34 @@ static int gen_ptr_class(bool for_struct)
 {
 	unsigned int r = below(100);
 
+	static const int bad_struct[] = {
+		P_NULL, P_UNMAPPED, P_KERNEL, P_RO, P_GUARD, P_LOW, P_RO, P_GUARD,
+	};
+	static const int bad_data[] = {
+		P_NULL, P_LOW, P_UNMAPPED, P_KERNEL, P_RO, P_RO, P_GUARD, P_GUARD,
+	};
+
 	if (for_struct) {
 		if (r < 92)
 			return P_VALID;
-		return (int[]){ P_NULL, P_UNMAPPED, P_KERNEL, P_RO, P_GUARD,
-				P_LOW, P_RO, P_GUARD }[r - 92];
+		return bad_struct[r - 92];
 	}
 	if (r < 65)
 		return P_VALID;
 	if (r < 80)
 		return P_UNALIGNED;
-	return (int[]){ P_NULL, P_LOW, P_UNMAPPED, P_KERNEL, P_RO, P_RO,
-			P_GUARD, P_GUARD }[(r - 80) % 8];
+	return bad_data[(r - 80) % 8];
 }
 
 /*
  * Place a data buffer of class cls and length len; *writable says whether
  * the memory may be written by us (for the DSM pattern).
  */
-static uint64_t place_data(int cls, uint32_t len, bool *writable)
+static u64 place_data(int cls, u32 len, bool *writable)
 {
-	uint32_t room = DATA_SIZE - PAGE;
-	uint32_t span = len < room ? room - len : 0;
-	uint32_t d;
+	u32 room = DATA_SIZE - PAGE;
+	u32 span = len < room ? room - len : 0;
+	u32 d;
 
 	*writable = false;
 	switch (cls) {
@@ -790,7 +804,7 @@ static uint64_t place_data(int cls, uint32_t len, bool *writable)
 }
 
 /* does [addr, addr + len) lie in readable (and, if need_write, writable) memory */
-static bool data_ok(int cls, uint64_t addr, uint32_t len, bool need_write)
+static bool data_ok(int cls, u64 addr, u32 len, bool need_write)
 {
 	switch (cls) {
 	case P_VALID: case P_UNALIGNED:
@@ -805,14 +819,14 @@ static bool data_ok(int cls, uint64_t addr, uint32_t len, bool need_write)
 }
 
 /* bytes the controller may reach through the PRPs of a mapped buffer */
-static uint64_t covered(uint64_t addr, uint32_t len)
+static u64 covered(u64 addr, u32 len)
 {
-	uint64_t off = addr & (PAGE - 1);
+	u64 off = addr & (PAGE - 1);
 
-	return len ? ((off + len + PAGE - 1) & ~(uint64_t)(PAGE - 1)) - off : 0;
+	return len ? ((off + len + PAGE - 1) & ~(u64)(PAGE - 1)) - off : 0;
 }
 
-static bool ns_known(uint32_t nsid)
+static bool ns_known(u32 nsid)
 {
 	unsigned int i;
 
@@ -829,49 +843,50 @@ static bool ns_known(uint32_t nsid)
 static int predict_passthru(struct call *c)
 {
 	const struct nvme_passthru_cmd64 *p = &c->s.p64;
-	uint8_t dir = p->opcode & 3;
+	u8 dir = p->opcode & 3;
 
 	if (p->flags || p->metadata_len || p->metadata)
-		return EINVAL;
+		return -EINVAL;
 	if (c->io) {
 		if (c->on_ns && p->nsid != tg.ns_nsid)
-			return EINVAL;
+			return -EINVAL;
 		if (!c->on_ns && !ns_known(p->nsid))
-			return EINVAL;
+			return -EINVAL;
 	}
 	if (!p->data_len)
 		return 0;
 	if (p->data_len > tg.max_xfer)
-		return EINVAL;
+		return -EINVAL;
 	if (dir == 0 || dir == 3)
-		return EINVAL;
+		return -EINVAL;
 	if (!p->addr)
-		return EFAULT;
+		return -EFAULT;
 	if (!data_ok(c->dptr, p->addr, p->data_len, dir == 2))
-		return EFAULT;
+		return -EFAULT;
 	return 0;
 }
 
 static int predict_submit(struct call *c)
 {
 	const struct nvme_user_io *u = &c->s.u;
-	uint32_t len = ((uint32_t)u->nblocks + 1) << tg.lbads;
+	u32 len = ((u32)u->nblocks + 1) << tg.lbads;
 
 	if (u->flags || u->metadata)
-		return EINVAL;
+		return -EINVAL;
 	if (u->opcode != 0x01 && u->opcode != 0x02 && u->opcode != 0x05)
-		return EINVAL;
+		return -EINVAL;
 	if (len > tg.max_xfer)
-		return EINVAL;
+		return -EINVAL;
 	if (!u->addr)
-		return EFAULT;
+		return -EFAULT;
 	if (!data_ok(c->dptr, u->addr, len, u->opcode == 0x02))
-		return EFAULT;
+		return -EFAULT;
 	return 0;
 }
 
 static enum ioc_kind gen_kind(bool *on_ns)
 {
+	static const enum ioc_kind io_kinds[] = { K_IO, K_IO64, K_SUBMIT };
 	unsigned int r = below(1000);
 	enum ioc_kind k;
 
@@ -892,7 +907,7 @@ static enum ioc_kind gen_kind(bool *on_ns)
 	if (opt_path == 1)
 		k = chance(50) ? K_ADMIN : K_ADMIN64;
 	else if (opt_path == 2 || chance(60))
-		k = (enum ioc_kind[]){ K_IO, K_IO64, K_SUBMIT }[below(3)];
+		k = io_kinds[below(3)];
 	else
 		k = chance(50) ? K_ADMIN : K_ADMIN64;
 	if (k == K_SUBMIT && !*on_ns && tg.ns_fd >= 0 && chance(80))
@@ -906,12 +921,13 @@ static enum ioc_kind gen_kind(bool *on_ns)
  * Build call idx.  Returns false if the call is not to be sent (a
  * destructive or unmodelled command, without --destructive).
  */
-static bool gen_call(struct call *c, unsigned long idx, uint64_t seed)
+static bool gen_call(struct call *c, unsigned long idx, u64 seed)
 {
+	static const u8 submit_ops[] = { 0x01, 0x02, 0x02, 0x05 };
 	struct nvme_passthru_cmd64 *p = &c->s.p64;
 	unsigned int tries;
 	bool writable;
-	int64_t x;
+	s64 x;
 
 	rng_state = seed ^ (idx * 0xd1b54a32d192ed03ULL);
 	rnd();
@@ -932,20 +948,20 @@ static bool gen_call(struct call *c, unsigned long idx, uint64_t seed)
 			else
 				gen_admin_cdws(p);
 			if (chance(2))
-				p->flags = (uint8_t)rnd();
+				p->flags = (u8)rnd();
 			if (chance(3))
-				p->rsvd1 = (uint16_t)rnd();
+				p->rsvd1 = (u16)rnd();
 			if (chance(2))
-				p->metadata_len = below(2) ? 4096 : (uint32_t)rnd();
+				p->metadata_len = below(2) ? 4096 : (u32)rnd();
 			if (chance(2))
 				p->metadata = place_data(gen_ptr_class(false), 512,
 							 &writable);
 			if (chance(5)) {
-				p->cdw2 = (uint32_t)rnd();
-				p->cdw3 = (uint32_t)rnd();
+				p->cdw2 = (u32)rnd();
+				p->cdw3 = (u32)rnd();
 			}
 			if (chance(3))
-				p->rsvd2 = (uint32_t)rnd();
+				p->rsvd2 = (u32)rnd();
 			x = xfer_bound(c->io, p);
 			p->data_len = gen_len(x);
 			p->addr = place_data(c->dptr, p->data_len, &writable);
@@ -959,8 +975,8 @@ static bool gen_call(struct call *c, unsigned long idx, uint64_t seed)
 				     p->opcode) ||
 			     (p->opcode == 0x09 && (p->cdw10 & 0xff) == FEAT_HMB)))
 				continue;
-			c->want_errno = predict_passthru(c);
-			if (c->want_errno)
+			c->want = predict_passthru(c);
+			if (c->want)
 				break;
 			x = xfer_bound(c->io, p);
 			if (x < 0) {
@@ -970,7 +986,7 @@ static bool gen_call(struct call *c, unsigned long idx, uint64_t seed)
 				break;
 			}
 			c->xfer = x;
-			if ((uint64_t)x > covered(p->addr, p->data_len)) {
+			if ((u64)x > covered(p->addr, p->data_len)) {
 				regenerated++;
 				continue;
 			}
@@ -982,34 +998,33 @@ static bool gen_call(struct call *c, unsigned long idx, uint64_t seed)
 						 !(p->addr & 15));
 			break;
 		case K_SUBMIT:
-			c->s.u.opcode = chance(85) ?
-				(uint8_t[]){ 0x01, 0x02, 0x02, 0x05 }[below(4)] :
-				(uint8_t)rnd();
+			c->s.u.opcode = chance(85) ? submit_ops[below(4)] :
+				(u8)rnd();
 			c->s.u.nblocks = chance(80) ?
-				below(tg.max_xfer >> tg.lbads) : (uint16_t)rnd();
+				below(tg.max_xfer >> tg.lbads) : (u16)rnd();
 			c->s.u.slba = gen_slba(c->s.u.opcode != 0x02 &&
 					       c->s.u.opcode != 0x05);
 			if (chance(3))
-				c->s.u.flags = (uint8_t)rnd();
+				c->s.u.flags = (u8)rnd();
 			if (chance(3))
 				c->s.u.metadata = place_data(gen_ptr_class(false),
 							     512, &writable);
 			if (chance(10))
-				c->s.u.control = (uint16_t)rnd();
+				c->s.u.control = (u16)rnd();
 			if (chance(5)) {
-				c->s.u.dsmgmt = (uint32_t)rnd();
-				c->s.u.reftag = (uint32_t)rnd();
-				c->s.u.apptag = (uint16_t)rnd();
-				c->s.u.appmask = (uint16_t)rnd();
-				c->s.u.rsvd = (uint16_t)rnd();
+				c->s.u.dsmgmt = (u32)rnd();
+				c->s.u.reftag = (u32)rnd();
+				c->s.u.apptag = (u16)rnd();
+				c->s.u.appmask = (u16)rnd();
+				c->s.u.rsvd = (u16)rnd();
 			}
-			c->data_len = ((uint32_t)c->s.u.nblocks + 1) << tg.lbads;
+			c->data_len = ((u32)c->s.u.nblocks + 1) << tg.lbads;
 			c->s.u.addr = place_data(c->dptr, c->data_len, &writable);
 			c->opcode = c->s.u.opcode;
 			c->addr = c->s.u.addr;
 			c->nsid = tg.ns_nsid;
 			c->io = true;
-			c->want_errno = c->on_ns ? predict_submit(c) : ENOTTY;
+			c->want = c->on_ns ? predict_submit(c) : -ENOTTY;
 			break;
 		case K_RESET: case K_SUBSYS_RESET:
 			if (!opt_destructive && !opt_unpriv)
@@ -1106,11 +1121,12 @@ static bool struct_readable(int cls)
 
 static void print_call(FILE *f, const struct call *c, const char *what)
 {
-	fprintf(f, "%s call %lu: %s on %s op 0x%02x nsid 0x%x len %u addr 0x%" PRIx64
-		" (%s) struct %s xfer %" PRId64 " timeout %s",
+	fprintf(f, "%s call %lu: %s on %s op 0x%02x nsid 0x%x len %u addr 0x%llx",
 		what, c->idx, kind_names[c->kind], c->on_ns ? "ns" : "ctrl",
-		c->opcode, c->nsid, c->data_len, c->addr, ptr_names[c->dptr],
-		ptr_names[c->sptr], c->xfer, c->short_timeout ? "short" : "-");
+		c->opcode, c->nsid, c->data_len, (unsigned long long)c->addr);
+	fprintf(f, " (%s) struct %s xfer %lld timeout %s", ptr_names[c->dptr],
+		ptr_names[c->sptr], (long long)c->xfer,
+		c->short_timeout ? "short" : "-");
 	if (c->kind <= K_IO64)
 		fprintf(f, " flags 0x%x cdw10 0x%x cdw11 0x%x cdw12 0x%x md %u",
 			c->s.p64.flags, c->s.p64.cdw10, c->s.p64.cdw11,
@@ -1129,30 +1145,30 @@ static void predict(struct call *c)
 
 	c->want_ret = 0;
 	if (c->kind == K_UNKNOWN) {
-		c->want_errno = ENOTTY;
+		c->want = -ENOTTY;
 		return;
 	}
 	if (c->kind == K_ID) {
-		c->want_errno = c->on_ns ? 0 : ENOTTY;
+		c->want = c->on_ns ? 0 : -ENOTTY;
 		c->want_ret = tg.ns_nsid;
 		return;
 	}
 	if (c->kind == K_SUBMIT && !c->on_ns) {
-		c->want_errno = ENOTTY;
+		c->want = -ENOTTY;
 		return;
 	}
 	if (opt_unpriv) {
-		c->want_errno = EACCES;
+		c->want = -EACCES;
 		return;
 	}
 	if (c->kind == K_SUBSYS_RESET) {
-		c->want_errno = -1;	/* 0 or ENOTTY, both fine */
+		c->want = WANT_0_OR_ENOTTY;
 		return;
 	}
 	if (!pass)
 		return;
 	if (!struct_readable(c->sptr))
-		c->want_errno = EFAULT;
+		c->want = -EFAULT;
 	/* else keep the errno gen_call predicted from the fields */
 }
 
@@ -1166,9 +1182,9 @@ static void account(const struct call *c, long ret, int err)
 	sptr_seen[c->sptr]++;
 	if (ret < 0) {
 		t->err[err < ERRNO_MAX ? err : 0]++;
-		if (c->want_errno > 0)
-			bad = err != c->want_errno;
-		else if (c->want_errno < 0)
+		if (c->want < 0)
+			bad = err != -c->want;
+		else if (c->want == WANT_0_OR_ENOTTY)
 			bad = err != ENOTTY;
 		else if (err == EFAULT && c->sptr == P_RO && c->kind <= K_IO64)
 			bad = false;	/* ran, then could not write the result */
@@ -1185,8 +1201,8 @@ static void account(const struct call *c, long ret, int err)
 		if (c->kind <= K_SUBMIT)
 			count_opst(c->io, c->opcode, ret & 0x7ff);
 		if (c->kind == K_ID)
-			bad = ret != c->want_ret || c->want_errno;
-		else if (c->want_errno > 0)
+			bad = ret != c->want_ret || c->want;
+		else if (c->want < 0)
 			bad = true;
 		else if (c->sptr == P_RO && c->kind <= K_IO64)
 			bad = true;	/* put_user to a read-only page succeeded */
@@ -1199,13 +1215,11 @@ static void account(const struct call *c, long ret, int err)
 		if (ret < 0)
 			printf("  got errno %d (%s), want %s%s\n", err,
 			       strerror(err),
-			       c->want_errno > 0 ? strerror(c->want_errno) :
-			       "a completion",
-			       c->want_errno > 0 ? "" : " (status or 0)");
+			       c->want < 0 ? strerror(-c->want) : "a completion",
+			       c->want < 0 ? "" : " (status or 0)");
 		else
 			printf("  got %ld, want %s\n", ret,
-			       c->want_errno > 0 ? strerror(c->want_errno) :
-			       "another value");
+			       c->want < 0 ? strerror(-c->want) : "another value");
 		fflush(stdout);
 	} else if (opt_verbose) {
 		print_call(stdout, c, "ok");
@@ -1284,9 +1298,24 @@ static void report(double secs, unsigned long sent)
 			printf(" 0x%03x:%lu", e, statuses[e]);
 	printf("\ncompletions by opcode (status:count):");
 	for (k = 0; k < 2; k++) {
-		for (e = 0; e < 256; e++) {
-			bool any = false;
+		unsigned long inval = 0, ninval = 0;
 
+		for (e = 0; e < 256; e++) {
+			bool any = false, other = false;
+			unsigned long n = 0;
+
+			for (i = 0; i < (int)nopst; i++) {
+				if (opst[i].io != k || opst[i].opcode != e)
+					continue;
+				if (opst[i].status != 0x001)
+					other = true;
+				n += opst[i].n;
+			}
+			if (n && !other) {	/* only "invalid opcode" */
+				inval += n;
+				ninval++;
+				continue;
+			}
 			for (i = 0; i < (int)nopst; i++) {
 				if (opst[i].io != k || opst[i].opcode != e)
 					continue;
@@ -1296,6 +1325,9 @@ static void report(double secs, unsigned long sent)
 				printf(" 0x%03x:%lu", opst[i].status, opst[i].n);
 			}
 		}
+		if (ninval)
+			printf("\n  %s: %lu more opcodes, invalid opcode (0x001) each: %lu calls",
+			       k ? "io" : "admin", ninval, inval);
 	}
 	printf("\ndata pointers:");
 	for (i = 0; i < P_NR; i++)
@@ -1343,16 +1375,16 @@ static int drop_privileges(void)
 
 /* ---- main ------------------------------------------------------------------ */
 
-static void usage(void)
+static void print_help(void)
 {
-	printf("usage: nvme-passthru-fuzz [--seed N] [--count N] [--first K] [--ctrl DEV]\n"
+	printf("Usage: nvme-passthru-fuzz [--seed N] [--count N] [--first K] [--ctrl DEV]\n"
 	       "       [--ns DEV] [--path mixed|admin|io] [--protect LBA] [--max-xfer BYTES]\n"
 	       "       [--unpriv] [--destructive] [--verbose]\n"
 	       "Random NVMe passthrough ioctls; exit 0 only if every outcome was expected,\n"
 	       "Identify Controller still matches and pinned pages balance.\n");
 }
 
-static int run(uint64_t seed, unsigned long first, unsigned long count)
+static int run(u64 seed, unsigned long first, unsigned long count)
 {
 	struct timespec t0, t1;
 	unsigned long i, sent = 0;
@@ -1394,8 +1426,8 @@ static int after_checks(long long pins0, unsigned long long acq0,
 			}
 		}
 		if (ndiff) {
-			printf("FAIL: Identify Controller differs from the start in %d byte(s), first at %d\n",
-			       ndiff, first);
+			printf("FAIL: Identify Controller differs from the start");
+			printf(" in %d byte(s), first at %d\n", ndiff, first);
 			bad = 1;
 		} else {
 			printf("identify: Identify Controller unchanged\n");
@@ -1403,12 +1435,14 @@ static int after_checks(long long pins0, unsigned long long acq0,
 	}
 	if (have_pins && pins_held(&pins1, &acq1)) {
 		if (pins1 != pins0) {
-			printf("FAIL: pinned pages: %lld held before, %lld after (%llu pinned meanwhile)\n",
-			       pins0, pins1, acq1 - acq0);
+			printf("FAIL: pinned pages: %lld held before, %lld after",
+			       pins0, pins1);
+			printf(" (%llu pinned meanwhile)\n", acq1 - acq0);
 			bad = 1;
 		} else {
-			printf("pins: balanced, %llu pinned and released (%lld held before and after)\n",
-			       acq1 - acq0, pins0);
+			printf("pins: balanced, %llu pinned and released",
+			       acq1 - acq0);
+			printf(" (%lld held before and after)\n", pins0);
 		}
 	} else {
 		printf("pins: /proc/vmstat has no nr_foll_pin_* counters, not checked\n");
@@ -1433,7 +1467,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	u64 seed = (u64)time(NULL) ^ ((u64)getpid() << 32);
 	unsigned long count = 1000, first = 0;
 	const char *ctrl = NULL, *ns = NULL;
 	unsigned long long acq0 = 0;
@@ -1442,7 +1476,8 @@ int main(int argc, char **argv)
 	int o, status, rc;
 	pid_t pid;
 
-	tg.ctrl_fd = tg.ns_fd = -1;
+	tg.ctrl_fd = -1;
+	tg.ns_fd = -1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 's':
@@ -1482,14 +1517,14 @@ int main(int argc, char **argv)
 			opt_verbose = true;
 			break;
 		case 'h':
-			usage();
+			print_help();
 			return 0;
 		default:
-			usage();
+			print_help();
 			return 2;
 		}
 	}
-	printf("seed %" PRIu64 "\n", seed);
+	printf("seed %llu\n", (unsigned long long)seed);
 	fflush(stdout);
 	if (!ctrl && !ns)
 		die("%s", "give --ctrl and/or --ns");
@@ -1513,10 +1548,12 @@ int main(int argc, char **argv)
 	setup_memory();
 	if (setup_target())
 		return 2;
-	printf("target: nsid %u, %" PRIu64 " blocks of %u bytes, writes from LBA %" PRIu64
-	       ", MDTS %u bytes, driver limit %u bytes, effects log %s, %u active namespace(s)\n",
-	       tg.ns_nsid, tg.nsze, 1u << tg.lbads, tg.protect_end, tg.mdts_bytes,
-	       tg.max_xfer, tg.have_effects ? "read" : "missing", tg.nactive);
+	printf("target: nsid %u, %llu blocks of %u bytes, writes from LBA %llu,",
+	       tg.ns_nsid, (unsigned long long)tg.nsze, 1u << tg.lbads,
+	       (unsigned long long)tg.protect_end);
+	printf(" MDTS %u bytes, driver limit %u bytes, effects log %s, %u active namespace(s)\n",
+	       tg.mdts_bytes, tg.max_xfer, tg.have_effects ? "read" : "missing",
+	       tg.nactive);
 	if (tg.protect_end >= tg.nsze)
 		die("%s", "--protect covers the whole namespace");
 	printf("calls %lu..%lu, path %s, %s%s\n", first, first + count - 1,

@@ -24,12 +24,15 @@ echo "fuzz: seed $seed, $count calls, map mode $mm, $ctrl and $dev"
 DEV=$dev SIZE=8m QD=8 RW=randwrite IOMEM=malloc \
 	nvi_fio /tests/fio/nvme-verify.fio /tmp/fio.out || fail "fio write+verify before the fuzz failed"
 region() {
-	fio --output-format=terse --terse-version=3 --name=region \
+	if fio --output-format=terse --terse-version=3 --name=region \
 		--filename="$dev" --rw=write --bs=128k --offset=16m --size=8m \
 		--direct=1 --ioengine=libaio --iodepth=4 --verify=crc32c \
 		--verify_fatal=1 "$@" >/tmp/fio-region.out 2>&1 &&
-		[ "$(grep '^3;' /tmp/fio-region.out | cut -d';' -f5)" = 0 ] ||
-		{ cat /tmp/fio-region.out; return 1; }
+		[ "$(grep '^3;' /tmp/fio-region.out | cut -d';' -f5)" = 0 ]; then
+		return 0
+	fi
+	cat /tmp/fio-region.out
+	return 1
 }
 region || fail "fio write of the verify region failed"
 sum0=$(dd if="$dev" bs=1M count=24 iflag=direct 2>/dev/null | md5sum)
