@@ -262,6 +262,7 @@ static unsigned long regenerated, skipped_unmodelled;
 static unsigned long dptr_seen[P_NR], sptr_seen[P_NR];
 static bool opt_unpriv, opt_destructive, opt_verbose;
 static unsigned int opt_path;	/* 0 mixed, 1 admin, 2 io */
+static unsigned int opt_short_permille = 5;	/* timeouts of 1-20 ms */
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -605,11 +606,12 @@ static u32 gen_nsid(void)
 
 static u32 gen_timeout(struct call *c)
 {
-	switch (below(200)) {
-	case 0:
+	if (below(1000) < opt_short_permille) {
 		c->short_timeout = true;
 		return 1 + below(20);
-	case 1: case 2: case 3: case 4: case 5:
+	}
+	switch (below(200)) {
+	case 0: case 1: case 2: case 3: case 4:
 		return 0xffffffffu;
 	default:
 		return below(4) ? 0 : 1000 + below(60000);
@@ -1379,7 +1381,7 @@ static void print_help(void)
 {
 	printf("Usage: nvme-passthru-fuzz [--seed N] [--count N] [--first K] [--ctrl DEV]\n"
 	       "       [--ns DEV] [--path mixed|admin|io] [--protect LBA] [--max-xfer BYTES]\n"
-	       "       [--unpriv] [--destructive] [--verbose]\n"
+	       "       [--unpriv] [--destructive] [--short-timeouts PERMILLE] [--verbose]\n"
 	       "Random NVMe passthrough ioctls; exit 0 only if every outcome was expected,\n"
 	       "Identify Controller still matches and pinned pages balance.\n");
 }
@@ -1464,6 +1466,7 @@ int main(int argc, char **argv)
 		{ "unpriv", no_argument, NULL, 'u' },
 		{ "destructive", no_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "short-timeouts", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1515,6 +1518,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			opt_verbose = true;
+			break;
+		case 't':
+			opt_short_permille = strtoul(optarg, NULL, 0);
 			break;
 		case 'h':
 			print_help();

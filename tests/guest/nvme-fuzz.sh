@@ -6,7 +6,8 @@
 # Identify, the shim must hold no range and pinned pages must balance.
 #
 # Kernel command line: nvi.fuzz_count=N calls in all (default 10000),
-# nvi.fuzz_seed=S (default: random; printed either way).
+# nvi.fuzz_seed=S (default: random; printed either way), nvi.fuzz_args=A,B
+# more fuzzer options for every phase (e.g. --short-timeouts=100).
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
 bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
@@ -16,6 +17,7 @@ ctrl=/dev/$c
 dev=/dev/${c}n1
 count=$(cmdline_arg nvi.fuzz_count || echo 10000)
 seed=$(cmdline_arg nvi.fuzz_seed || od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+extra=$(cmdline_arg nvi.fuzz_args | tr ',' ' ')
 echo "fuzz: seed $seed, $count calls, map mode $mm, $ctrl and $dev"
 
 # The data the fuzz must not touch: [0, 16M) by the project's verify job,
@@ -54,10 +56,11 @@ phase() {
 	_name=$1 _n=$((count * $2 / 100))
 	shift 2
 	[ "$_n" -gt 0 ] || return 0
-	echo "fuzz phase $_name: nvme-passthru-fuzz --seed $seed --first $first --count $_n --protect $protect $*"
+	echo "fuzz phase $_name: nvme-passthru-fuzz --seed $seed --first $first --count $_n --protect $protect $* $extra"
 	_t0=$(uptime_cs)
+	# shellcheck disable=SC2086 # $extra: options, one per word
 	nvme-passthru-fuzz --seed "$seed" --first "$first" --count "$_n" \
-		--protect "$protect" "$@" >/tmp/fuzz.out 2>&1
+		--protect "$protect" "$@" $extra >/tmp/fuzz.out 2>&1
 	_rc=$?
 	_cs=$(($(uptime_cs) - _t0))
 	# the calls that went wrong, then the summary
