@@ -5,7 +5,8 @@
 Contents: busybox-static, the kernel's own modules the tests need (with their
 dependencies, decompressed), the project's freshly built modules under
 extra/ with depmod run so modprobe works, fio and nvme-cli with the shared
-libraries they load, and the guest test scripts.  No rootfs download, no
+libraries they load, the project's own static guest tools (tests/fuzz,
+built into BUILD/tools), and the guest test scripts.  No rootfs download, no
 network.  The archive is an uncompressed cpio: the guest unpacks it with a
 memcpy, which under TCG is faster than decompressing.
 
@@ -97,6 +98,17 @@ def shared_libs(binary):
     return libs
 
 
+def build_tests_tools(build, root):
+    """Build the project's own guest tools (static, host gcc) into
+    BUILD/tools and install them in the image's /usr/bin."""
+    tools = os.path.join(build, "tools")
+    os.makedirs(tools, exist_ok=True)
+    subprocess.run(["make", "-s", "-C", os.path.join(TOP, "tests", "fuzz"),
+                    "O=" + tools], check=True)
+    copy_file(os.path.join(tools, "nvme-passthru-fuzz"), root,
+              "/usr/bin/nvme-passthru-fuzz")
+
+
 def copy_file(src, root, dst=None):
     dst = os.path.join(root, (dst or src).lstrip("/"))
     os.makedirs(os.path.dirname(dst), exist_ok=True)
@@ -149,6 +161,8 @@ def main():
         copy_file(tool, root)
         for lib in shared_libs(tool):
             copy_file(lib, root)
+
+    build_tests_tools(build, root)
 
     # kernel modules: the kernel's own, then ours
     with open(os.path.join(TOP, "tests", "guest", "kernel-modules.list")) as f:
