@@ -162,12 +162,18 @@ blk_status_t nvi_error_status(u16 status)
  * completion of a timed-out command is recognised and dropped.
  */
 
+static int nvi_disable_cc(struct nvi_ctrl *ctrl);
+
 /**
  * nvi_submit_admin - run one admin command and wait for it
  * @ctrl: controller
  * @cmd: command; its data pointer must already be set up
  * @result: if not NULL, receives completion dwords 0-1
  * @timeout: jiffies, 0 for the default
+ *
+ * A command that times out may still be in the controller's hands: the
+ * controller is disabled before this returns (so the caller may free the
+ * command's buffer) and a reset is scheduled to bring it back.
  *
  * Return: 0, a positive NVMe status, or a negative errno (-ENODEV when the
  * admin queue is down, -ETIMEDOUT).
@@ -195,8 +201,17 @@ int nvi_submit_admin(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
 		if (!completion_done(&ctrl->admin_done)) {
 			/* forget it: a late completion no longer matches */
 			ctrl->admin_cid = (ctrl->admin_cid + 1) & 0x7fff;
-			dev_warn(ctrl->dev, "admin command opcode 0x%02x timed out\n",
+			/*
+			 * The controller may still be working on it, with the
+			 * caller's buffer mapped for DMA: stop the controller
+			 * before the caller unmaps and frees that buffer, and
+			 * bring it back with a reset.
+			 */
+			dev_warn(ctrl->dev,
+				 "admin command opcode 0x%02x timed out, disabling the controller\n",
 				 cmd->common.opcode);
+			nvi_disable_cc(ctrl);
+			nvi_schedule_reset(ctrl);
 			ret = -ETIMEDOUT;
 			goto out;
 		}
