@@ -57,7 +57,7 @@ grep -q 'summary: 0 passed' /tmp/selftest.out && fail "no case passed"
 # targets hold for the shim; the native API is measured, not judged.
 # QEMU's AMD-Vi (like VT-d caching mode) makes the kernel flush on map too,
 # and 5.10's AMD driver flushes every page it maps: only "at least one" is
-# asserted there.
+# asserted there.  5.10's VT-d in caching mode flushes every ->map() call.
 if [ "$expect" = 1 ]; then
 	knob=/sys/kernel/debug/dis_selftest/requests32
 	echo 0 >"$knob" 2>/dev/null && fail "requests32 accepted 0"
@@ -72,8 +72,19 @@ if [ "$expect" = 1 ]; then
 		iotlb_check two-step-32seg per_io le 1.05
 		;;
 	intel-strict-cm)
-		iotlb_check two-step-32seg per_io ge 2
-		iotlb_check two-step-32seg per_io le 2.05
+		case $(uname -r) in
+		5.10.*)
+			# 5.10's VT-d invalidates on every ->map() call in
+			# caching mode (and has no iotlb_sync_map): one per
+			# scattered page, plus one for the teardown
+			iotlb_check two-step-32seg per_io ge 33
+			iotlb_check two-step-32seg per_io le 33.05
+			;;
+		*)
+			iotlb_check two-step-32seg per_io ge 2
+			iotlb_check two-step-32seg per_io le 2.05
+			;;
+		esac
 		;;
 	amd) iotlb_check two-step-32seg per_io ge 1 ;;
 	intel-lazy) iotlb_check two-step-32seg per_io lt 0.1 ;;
