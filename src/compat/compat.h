@@ -51,7 +51,10 @@ static inline bool dmashim_dev_uses_dma_iommu(struct device *dev)
 #elif defined(HAVE_DEV_DMA_IOMMU_BIT)
 	return dev->dma_iommu;
 #else
-	/* Before the bit existed, dma-iommu installed its own dma_map_ops. */
+	/*
+	 * Before the bit existed, dma-iommu installed its own dma_map_ops
+	 * (and 5.10's VT-d its own, see dmashim_domain_private_iovad()).
+	 */
 	return !!get_dma_ops(dev);
 #endif
 }

@@ -17,6 +17,10 @@
  *    that find_iova() returns from the candidate, and the domain translates
  *    that address back to the page.
  *
+ * 5.10's VT-d has DMA ops of its own and no cookie: its DMA ops allocate
+ * from the iova_domain in its public struct dmar_domain, which is checked
+ * the same way (see dmashim_domain_private_iovad()).
+ *
  * If no candidate passes, the device is marked failed: try_alloc returns
  * false (the caller falls back) and the reason is logged once.  Nothing is
  * ever written to a candidate that did not pass.
