@@ -23,6 +23,9 @@
 #ifdef HAVE_GENERIC_PT
 #include <linux/generic_pt/iommu.h>
 #endif
+#ifdef HAVE_INTEL_DMAR_DOMAIN_IOVAD
+#include <linux/intel-iommu.h>
+#endif
 
 #if !IS_ENABLED(CONFIG_IOMMU_DMA)
 #error "dma_iova_shim needs a kernel with CONFIG_IOMMU_DMA"
@@ -48,7 +51,10 @@ static inline bool dmashim_dev_uses_dma_iommu(struct device *dev)
 #elif defined(HAVE_DEV_DMA_IOMMU_BIT)
 	return dev->dma_iommu;
 #else
-	/* Before the bit existed, dma-iommu installed its own dma_map_ops. */
+	/*
+	 * Before the bit existed, dma-iommu installed its own dma_map_ops
+	 * (and 5.10's VT-d its own, see dmashim_domain_private_iovad()).
+	 */
 	return !!get_dma_ops(dev);
 #endif
 }
@@ -61,6 +67,33 @@ static inline void *dmashim_domain_cookie(struct iommu_domain *d)
 		return NULL;
 #endif
 	return (void *)d->iova_cookie;
+}
+
+/*
+ * An IOVA allocator the domain keeps outside dma-iommu, or NULL.  Before
+ * v5.11 VT-d had DMA ops of its own, which allocate from the iova_domain
+ * in its public struct dmar_domain; such a domain has no dma-iommu cookie.
+ * On x86 only VT-d's DMA domains lack the cookie, and with VT-d enabled no
+ * other IOMMU driver runs.  Only a candidate: the caller validates it.
+ */
+static inline struct iova_domain *
+dmashim_domain_private_iovad(struct iommu_domain *d)
+{
+#ifdef HAVE_INTEL_DMAR_DOMAIN_IOVAD
+	if (intel_iommu_enabled && !dmashim_domain_cookie(d))
+		return &to_dmar_domain(d)->iovad;
+#endif
+	return NULL;
+}
+
+/*
+ * Whether the driver invalidates the IOTLB inside ->unmap() itself: it
+ * has neither iotlb_sync nor flush_iotlb_all, so iommu_unmap() could not
+ * flush otherwise (5.10's VT-d: one invalidation per ->unmap() call).
+ */
+static inline bool dmashim_ops_unmap_flushes(struct iommu_domain *d)
+{
+	return !d->ops->iotlb_sync && !d->ops->flush_iotlb_all;
 }
 
 /*
@@ -129,17 +162,17 @@ static inline bool dmashim_domain_has_pgtbl_ops(struct iommu_domain *d)
 #ifdef HAVE_DOMAIN_OPS_MAP_PAGES
 	return d->ops->map_pages && d->ops->unmap_pages;
 #else
-	/*
-	 * Kernels with one-page ->map()/->unmap() only (5.10): not used.
-	 * Under the demo driver's load on 5.10's AMD driver, requests from
-	 * huge-page buffers time out (not yet understood); until they do
-	 * not, the caller falls back rather than risk a half-working mapping.
-	 */
-	return false;
+	return d->ops->map && d->ops->unmap;
 #endif
 }
 
-/* Map pgcount pages of pgsize at iova, no IOTLB sync. */
+/*
+ * Map pgcount pages of pgsize at iova, no IOTLB sync.  With one-page
+ * ->map() (5.10) only the first page is mapped: the caller picks the page
+ * size again for the rest, as iommu_map() does, so that a later part of
+ * the range can use a larger page (and VT-d in caching mode, which
+ * invalidates on every ->map() call, is called as few times as possible).
+ */
 static inline int dmashim_ops_map(struct iommu_domain *d, unsigned long iova,
 				  phys_addr_t paddr, size_t pgsize,
 				  size_t pgcount, int prot, size_t *mapped)
@@ -148,22 +181,23 @@ static inline int dmashim_ops_map(struct iommu_domain *d, unsigned long iova,
 	return d->ops->map_pages(d, iova, paddr, pgsize, pgcount, prot,
 				 GFP_ATOMIC, mapped);
 #else
-	int ret = 0;
+	int ret = d->ops->map(d, iova, paddr, pgsize, prot, GFP_ATOMIC);
 
-	*mapped = 0;
-	while (pgcount--) {
-		ret = d->ops->map(d, iova, paddr, pgsize, prot, GFP_ATOMIC);
-		if (ret)
-			break;
-		iova += pgsize;
-		paddr += pgsize;
-		*mapped += pgsize;
-	}
+	*mapped = ret ? 0 : pgsize;
 	return ret;
 #endif
 }
 
-/* Unmap pgcount pages of pgsize at iova, collecting what to flush. */
+/*
+ * Unmap pgcount pages of pgsize at iova, collecting what to flush; return
+ * the bytes unmapped.  With one-page ->unmap() (5.10) only the first page
+ * is unmapped and the caller picks the page size again for the rest, as
+ * iommu_unmap() does.  Such a call may unmap more than pgsize: a whole
+ * large page (AMD's v1 tables), or, if iova is not mapped at all, VT-d's
+ * whole table level around it (up to 1 GiB of other mappings): an
+ * unmapped iova is never passed on but stepped over, one granule (there is
+ * nothing to unmap there).
+ */
 static inline size_t dmashim_ops_unmap(struct iommu_domain *d,
 				       unsigned long iova, size_t pgsize,
 				       size_t pgcount,
@@ -172,20 +206,9 @@ static inline size_t dmashim_ops_unmap(struct iommu_domain *d,
 #ifdef HAVE_DOMAIN_OPS_MAP_PAGES
 	return d->ops->unmap_pages(d, iova, pgsize, pgcount, gather);
 #else
-	size_t want = pgsize * pgcount, done = 0, n;
-
-	/*
-	 * One page per call, but a call unmaps the whole page it finds,
-	 * which may be larger than pgsize (AMD's v1 tables): count bytes,
-	 * never calls, or the loop runs past the range into other mappings.
-	 */
-	while (done < want) {
-		n = d->ops->unmap(d, iova + done, pgsize, gather);
-		if (!n)
-			break;
-		done += n;
-	}
-	return done;
+	if (!d->ops->iova_to_phys(d, iova))
+		return 1UL << __ffs(d->pgsize_bitmap);
+	return d->ops->unmap(d, iova, pgsize, gather);
 #endif
 }
 

@@ -17,6 +17,10 @@
  *    that find_iova() returns from the candidate, and the domain translates
  *    that address back to the page.
  *
+ * 5.10's VT-d has DMA ops of its own and no cookie: its DMA ops allocate
+ * from the iova_domain in its public struct dmar_domain, which is checked
+ * the same way (see dmashim_domain_private_iovad()).
+ *
  * If no candidate passes, the device is marked failed: try_alloc returns
  * false (the caller falls back) and the reason is logged once.  Nothing is
  * ever written to a candidate that did not pass.
@@ -95,6 +99,28 @@ out_free:
 	return why;
 }
 
+/*
+ * A domain without a dma-iommu cookie may keep its allocator in the IOMMU
+ * driver's own domain (5.10's VT-d, see dmashim_domain_private_iovad()).
+ */
+static struct iova_domain *dmashim_find_private_iovad(struct device *dev,
+						      struct iommu_domain *domain,
+						      const char **why)
+{
+	struct iova_domain *iovad = dmashim_domain_private_iovad(domain);
+
+	if (!iovad) {
+		*why = "the domain has no dma-iommu IOVA cookie";
+		return NULL;
+	}
+	if (!dmashim_iovad_plausible(domain, iovad)) {
+		*why = "the IOMMU driver's IOVA allocator does not match the domain geometry";
+		return NULL;
+	}
+	*why = dmashim_round_trip(dev, domain, iovad);
+	return *why ? NULL : iovad;
+}
+
 /* Find and validate the device's IOVA allocator; NULL + reason if none. */
 static struct iova_domain *dmashim_find_iovad(struct device *dev,
 					      struct iommu_domain *domain,
@@ -104,10 +130,8 @@ static struct iova_domain *dmashim_find_iovad(struct device *dev,
 	struct iova_domain *iovad;
 	unsigned int i;
 
-	if (!cookie) {
-		*why = "the domain has no dma-iommu IOVA cookie";
-		return NULL;
-	}
+	if (!cookie)
+		return dmashim_find_private_iovad(dev, domain, why);
 	*why = "no candidate IOVA allocator matches the domain geometry";
 	for (i = 0; i < ARRAY_SIZE(dmashim_iovad_offsets); i++) {
 		iovad = cookie + dmashim_iovad_offsets[i];
@@ -132,7 +156,9 @@ static bool dmashim_unusable(struct device *dev, struct iommu_domain *domain,
 		*why = DMASHIM_FB_IDENTITY;
 		return true;
 	}
-	if (!dmashim_dev_uses_dma_iommu(dev) || !dmashim_domain_cookie(domain)) {
+	if (!dmashim_dev_uses_dma_iommu(dev) ||
+	    (!dmashim_domain_cookie(domain) &&
+	     !dmashim_domain_private_iovad(domain))) {
 		*why = DMASHIM_FB_NOT_DMA_API;
 		return true;
 	}
@@ -221,6 +247,13 @@ static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
 	if (ctx->iovad) {
 		ctx->shift = __ffs(ctx->iovad->granule);
 		ctx->lazy = dmashim_domain_is_lazy(domain, ctx->iovad);
+		/*
+		 * The IOMMU driver's own DMA ops defer flushes the domain ops
+		 * cannot (their ->unmap() invalidates at once): a lazy range
+		 * is torn down through the DMA API (see dmashim_unlink()).
+		 */
+		ctx->dma_ops_fq = ctx->lazy && !dmashim_domain_cookie(domain) &&
+				  dmashim_ops_unmap_flushes(domain);
 	} else {
 		ctx->failed = true;
 	}

@@ -30,6 +30,30 @@ static inline size_t dmashim_align(struct dmashim_ctx *ctx, size_t size)
 	return ALIGN(size, dmashim_granule(ctx));
 }
 
+/*
+ * Ranges up to this many granules are kept by the IOVA range caches when
+ * freed, filed by the order of their size (IOVA_RANGE_CACHE_MAX_SIZE).
+ */
+#define DMASHIM_IOVA_CACHED_PAGES	32UL
+
+/*
+ * The granules to allocate for a range of len bytes.  A freed range goes
+ * to the cache of its size's order and is handed out again for any size
+ * of that order, so a cacheable range must be allocated rounded up to a
+ * power of two, or a later range from the cache would overlap the next
+ * allocation (the DMA API's own mappings included).  alloc_iova_fast()
+ * rounds by itself from v5.13 on; on 5.10 every caller must.  Rounding
+ * here too is harmless there.
+ */
+static unsigned long dmashim_iova_pages(struct dmashim_ctx *ctx, size_t len)
+{
+	unsigned long npages = dmashim_align(ctx, len) >> ctx->shift;
+
+	if (npages < DMASHIM_IOVA_CACHED_PAGES)
+		npages = roundup_pow_of_two(npages);
+	return npages;
+}
+
 /* IOMMU protection bits for a DMA direction, as the DMA API uses them. */
 static int dmashim_prot(struct device *dev, enum dma_data_direction dir,
 			unsigned long attrs)
@@ -226,7 +250,7 @@ bool dmashim_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 	enum dmashim_fallback why;
 	struct dmashim_ctx *ctx;
 	unsigned long pfn, npages;
-	size_t pad, len;
+	size_t pad;
 
 	memset(state, 0, sizeof(*state));
 	ctx = dmashim_ctx_get(dev, &why);
@@ -242,8 +266,7 @@ bool dmashim_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 		goto fallback_put;
 	}
 	pad = dmashim_offset(ctx, phys);
-	len = dmashim_align(ctx, size + pad);
-	npages = len >> ctx->shift;
+	npages = dmashim_iova_pages(ctx, size + pad);
 	pfn = 0;
 	/* Like the DMA API: PCI devices try the space below 4 GiB first. */
 	if (dev_is_pci(dev) && dmashim_limit_pfn(ctx, dev) > ctx->iovad->dma_32bit_pfn)
@@ -404,7 +427,9 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 	 * (an iotlb_sync over the queued ranges) must know it.
 	 */
 	iommu_iotlb_gather_init(&gather);
-	if (len)
+	if (len && free && ctx->dma_ops_fq)
+		unmapped = len;		/* by the DMA ops, below */
+	else if (len)
 		unmapped = dmashim_unmap_range(ctx, addr, len, &gather);
 	WARN_ONCE(unmapped != len, "dma_iova_shim: unmapped %zu of %zu bytes\n",
 		  unmapped, len);
@@ -418,10 +443,19 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 	/* the whole allocation, whatever part of it was linked */
 	pad = dmashim_offset(ctx, state->addr);
 	pfn = (state->addr - pad) >> ctx->shift;
-	npages = dmashim_align(ctx, dma_iova_size(state) + pad) >> ctx->shift;
+	npages = dmashim_iova_pages(ctx, dma_iova_size(state) + pad);
 	dmashim_untrack(ctx, pfn);
 	this_cpu_add(ctx->stats->frees, 1);
-	if (ctx->lazy && unmapped) {
+	if (ctx->dma_ops_fq && unmapped) {
+		/*
+		 * The domain's ->unmap() would invalidate at once: let the
+		 * IOMMU driver's own DMA ops clear the whole range and queue
+		 * its IOVA on their flush queue, which frees it only after
+		 * the batched invalidation covering it.
+		 */
+		dma_unmap_page(dev, (dma_addr_t)pfn << ctx->shift,
+			       npages << ctx->shift, DMA_BIDIRECTIONAL);
+	} else if (ctx->lazy && unmapped) {
 		dmashim_fq_queue(ctx, pfn, npages, &gather);
 	} else {
 		if (unmapped)

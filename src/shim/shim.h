@@ -55,6 +55,8 @@ struct dmashim_fq_entry;
  * @iovad: the domain's own IOVA allocator, validated for this device
  * @shift: log2 of the IOVA granule
  * @lazy: the domain defers IOTLB flushes (DMA-FQ); the shim queues frees
+ * @dma_ops_fq: lazy, but only the device's own DMA ops (not dma-iommu's)
+ *	can defer a flush: whole ranges are torn down through them
  * @stats: per-CPU counters
  * @ranges: outstanding ranges by IOVA pfn (struct dmashim_range)
  * @fq_lock: protects @fq_list, @fq_count
@@ -75,6 +77,7 @@ struct dmashim_ctx {
 	struct iova_domain *iovad;
 	unsigned int shift;
 	bool lazy;
+	bool dma_ops_fq;
 	struct dmashim_counters __percpu *stats;
 	struct xarray ranges;
 	spinlock_t fq_lock;		/* see above */
