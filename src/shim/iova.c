@@ -194,7 +194,6 @@ static bool dmashim_track(struct dmashim_ctx *ctx, unsigned long pfn,
 		return false;
 	r->pfn = pfn;
 	r->npages = npages;
-	r->mapped = 0;
 	r->caller = caller;
 	/*
 	 * Callers may hold interrupts off or run in hard-IRQ context (a
@@ -524,6 +523,34 @@ void dmashim_iova_free(struct device *dev, struct dma_iova_state *state)
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_free);
 
+/*
+ * Unmap what is linked in a leaked range, and nothing else: the caller may
+ * have linked only part of it, and an unmap that starts on a hole may clear
+ * more than asked (VT-d widens it to the whole table level it finds), which
+ * would take other ranges' mappings with it.  Only on the leak path, so one
+ * translation lookup per granule is affordable.
+ */
+static size_t dmashim_unmap_linked(struct dmashim_ctx *ctx, unsigned long pfn,
+				   unsigned long npages,
+				   struct iommu_iotlb_gather *gather)
+{
+	unsigned long i, run = 0;
+	size_t done = 0;
+
+	for (i = 0; i <= npages; i++) {
+		if (i < npages &&
+		    iommu_iova_to_phys(ctx->domain, (pfn + i) << ctx->shift)) {
+			run++;
+			continue;
+		}
+		if (run)
+			done += dmashim_unmap_range(ctx, (pfn + i - run) << ctx->shift,
+						    run << ctx->shift, gather);
+		run = 0;
+	}
+	return done;
+}
+
 /**
  * dmashim_release_ranges - report and release every outstanding range
  * @ctx: the device context (its device is going away)
@@ -540,7 +567,7 @@ void dmashim_release_ranges(struct dmashim_ctx *ctx)
 		dev_err(ctx->dev, "leaked IOVA range %#llx + %zu allocated by %pS: released\n",
 			(u64)r->pfn << ctx->shift, len, r->caller);
 		iommu_iotlb_gather_init(&gather);
-		if (dmashim_unmap_range(ctx, r->pfn << ctx->shift, len, &gather))
+		if (dmashim_unmap_linked(ctx, r->pfn, r->npages, &gather))
 			dmashim_ops_iotlb_sync(ctx->domain, &gather);
 		free_iova_fast(ctx->iovad, r->pfn, r->npages);
 		dmashim_untrack(ctx, index);

@@ -96,7 +96,6 @@ struct dmashim_ctx {
 struct dmashim_range {
 	unsigned long pfn;
 	unsigned long npages;
-	size_t mapped;		/* bytes linked, for cleanup */
 	void *caller;
 };
 

@@ -67,6 +67,10 @@ static int dmashim_dev_show(struct seq_file *m, void *unused)
 	dmashim_add(&sum, ctx->stats);
 	seq_printf(m, "domain %s\n", ctx->failed ? "unusable" :
 		   ctx->lazy ? "lazy" : "strict");
+	/* who holds freed IOVAs until the flush: the shim's queue or the DMA ops' */
+	if (!ctx->failed && ctx->lazy)
+		seq_printf(m, "deferred_free %s\n",
+			   ctx->dma_ops_fq ? "dma-ops" : "shim");
 	if (ctx->failed)
 		seq_printf(m, "reason %s\n", ctx->reason);
 	dmashim_show(m, &sum, dmashim_fq_depth(ctx));

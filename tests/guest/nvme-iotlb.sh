@@ -40,15 +40,19 @@ for mm in $(nvi_modes); do
 		case $mm in
 		iova)
 			if nvi_uses_shim; then
-				# the shim's own flush queue defers the flush
-				iotlb_check "$mm-128k" per_io lt 0.1
+				# the shim's own flush queue (5.10 VT-d: the DMA
+				# ops' queue) defers the flush; both also flush
+				# on a 10 ms timer, so a slow (loaded, TCG) guest
+				# sees more per request: at >= 400 requests/s
+				# that stays below 0.25
+				iotlb_check "$mm-128k" per_io lt 0.25
 			else
 				# mainline's dma_iova_destroy() ends with
 				# iommu_iotlb_sync(): no flush queue for
 				# two-step ranges (7.3), so one per request
 				iotlb_check "$mm-128k" per_io le 1.1
 			fi ;;
-		sg) iotlb_check "$mm-128k" per_io lt 0.1 ;;
+		sg) iotlb_check "$mm-128k" per_io lt 0.25 ;;
 		# 32 queued IOVAs per request fill the flush queue faster
 		page) iotlb_check "$mm-128k" per_io lt 0.5 ;;
 		esac ;;

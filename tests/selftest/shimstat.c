@@ -133,6 +133,10 @@ int dis_shim_read(struct dis_shim_file *sf, struct dis_shim_stats *s)
 			s->lazy = true;
 			continue;
 		}
+		if (!strcmp(line, "deferred_free dma-ops")) {
+			s->dma_ops_defer = true;
+			continue;
+		}
 		if (sscanf(line, "%31s %lld", name, &v) != 2)
 			continue;
 		for (i = 0; i < ARRAY_SIZE(dis_shim_fields); i++) {

@@ -23,6 +23,7 @@ struct file;
 /* The fields of /sys/kernel/debug/dma_iova_shim/devices/<dev> cases use. */
 struct dis_shim_stats {
 	bool lazy;
+	bool dma_ops_defer;	/* freed IOVAs wait in the DMA ops' own queue */
 	u64 allocs;
 	u64 frees;
 	u64 links;

@@ -44,6 +44,7 @@ struct dis_stress {
 	unsigned int npool;
 	unsigned long deadline;
 	bool inject;
+	bool nospace_ok;
 	struct dis_stress_tally n;
 	int ret;
 	char why[128];
@@ -69,6 +70,9 @@ static int dis_stress_fallback(struct dis_stress *s, unsigned int nseg)
 		phys = page_to_phys(dis_stress_page(s, nseg, i));
 		a[i] = dma_map_phys(s->t->dev, phys, PAGE_SIZE, DMA_TO_DEVICE, 0);
 		if (dma_mapping_error(s->t->dev, a[i])) {
+			/* the same full space fails the regular API cleanly */
+			if (s->nospace_ok)
+				break;
 			snprintf(s->why, sizeof(s->why), "fallback dma_map_phys failed");
 			ret = -ENOMEM;
 		} else if (iommu_iova_to_phys(dom, a[i]) != phys) {
@@ -94,7 +98,12 @@ static int dis_stress_one(struct dis_stress *s, struct iommu_domain *dom)
 	nseg = 1 + get_random_u32() % 256;
 	s->n.ranges++;
 	if (!dma_iova_try_alloc(t->dev, &st, 0, nseg * PAGE_SIZE)) {
-		if (!s->inject) {
+		/*
+		 * Only injected failures are expected, and running out of space
+		 * where freed IOVAs wait in a queue the shim cannot flush on
+		 * demand (5.10 VT-d's own): the caller falls back then.
+		 */
+		if (!s->inject && !s->nospace_ok) {
 			snprintf(s->why, sizeof(s->why), "try_alloc of %u pages failed", nseg);
 			return -ENOSPC;
 		}
@@ -159,9 +168,12 @@ static int dis_stress_run(struct dis_test *t, unsigned int ms, bool inject,
 	struct dis_stress *s;
 	struct page *pool[DIS_STRESS_POOL];
 	struct task_struct *task;
+	struct dis_shim_stats st;
+	bool nospace_ok;
 	unsigned int i;
 	int ret = 0;
 
+	nospace_ok = !dis_shim_snapshot(t, &st) && st.dma_ops_defer;
 	s = kcalloc(DIS_STRESS_THREADS, sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
@@ -175,6 +187,7 @@ static int dis_stress_run(struct dis_test *t, unsigned int ms, bool inject,
 		s[i].pool = pool;
 		s[i].npool = DIS_STRESS_POOL;
 		s[i].inject = inject;
+		s[i].nospace_ok = nospace_ok;
 		s[i].deadline = jiffies + msecs_to_jiffies(ms);
 		init_completion(&s[i].done);
 		task = kthread_run(dis_stress_thread, &s[i], "dis_stress/%u", i);
@@ -210,8 +223,9 @@ int dis_case_stress(struct dis_test *t)
 		return 1;
 	ret = dis_stress_run(t, t->stress_ms, false, &sum);
 	if (!ret)
-		pr_info("stress: %llu ranges of 1-256 pages in %u ms, %u threads\n",
-			sum.ranges, t->stress_ms, DIS_STRESS_THREADS);
+		pr_info("stress: %llu ranges of 1-256 pages in %u ms, %u threads, %llu fell back for want of space\n",
+			sum.ranges, t->stress_ms, DIS_STRESS_THREADS,
+			sum.fallbacks);
 	return ret;
 }
 
@@ -272,9 +286,12 @@ int dis_stress_injected(struct dis_test *t, unsigned int ms)
 				  n.bytes);
 	if (!ret)
 		ret = dis_balance(t, "unlinks", a.unlinks - b.unlinks, n.unlinks);
+	/* where running out of space is allowed (above), it falls back too */
 	if (!ret)
-		ret = dis_balance(t, "fallback_injected",
-				  a.fb_injected - b.fb_injected, n.fallbacks);
+		ret = dis_balance(t, "fallback_injected (+nospace)",
+				  a.fb_injected - b.fb_injected +
+				  (b.dma_ops_defer ? a.fb_nospace - b.fb_nospace : 0),
+				  n.fallbacks);
 	if (!ret && (a.outstanding || a.fq_depth))
 		ret = dis_fail(t, "afterwards %lld ranges outstanding, %llu queued",
 			       a.outstanding, a.fq_depth);
