@@ -85,26 +85,36 @@ rel_idle() {
 	return 1
 }
 
-# rel_verify_loop TAG DEV SIZE QD: in the background, run fio write+verify
-# passes (tests/fio/nvme-verify.fio) on DEV until /tmp/rel-stop exists.
-# Counts go to /tmp/rel-TAG.runs, .errors (passes that failed) and
+# rel_verify_errors FILE: fio's output in FILE reports verify failures
+rel_verify_errors() {
+	grep -q -E 'verify: bad|verify failed|fio: .*verify' "$1"
+}
+
+# rel_verify_loop TAG DEV SIZE QD [JOBS]: in the background, run fio
+# write+verify passes on DEV until /tmp/rel-stop exists: JOBS jobs
+# (default 2), each on its own SIZE of the disk, block sizes 512 B..256 KiB,
+# crc32c.  Counts go to /tmp/rel-TAG.runs, .errors (passes that failed) and
 # .mismatches (passes whose failure was a verify failure).  The caller
-# waits for $! after touching /tmp/rel-stop, then calls rel_verify_collect.
+# stops it with rel_stop_loops $!, then calls rel_verify_collect TAG.
 rel_verify_loop() {
 	: >"/tmp/rel-$1.runs"
 	: >"/tmp/rel-$1.errors"
 	: >"/tmp/rel-$1.mismatches"
 	(
 		while [ ! -e /tmp/rel-stop ]; do
-			DEV=$2 SIZE=$3 QD=$4 RW=randwrite IOMEM=malloc fio \
-				--output-format=terse --terse-version=3 \
-				/tests/fio/nvme-verify.fio >"/tmp/rel-$1.out" 2>&1
+			fio --name="rel-$1" --filename="$2" --size="$3" --offset_increment="$3" \
+				--numjobs="${5:-2}" --iodepth="$4" --rw=randwrite \
+				--bsrange=512-256k --direct=1 --ioengine=libaio \
+				--verify=crc32c --verify_fatal=1 --verify_backlog=0 \
+				--do_verify=1 --randrepeat=0 --group_reporting=1 \
+				--allow_file_create=0 --output-format=terse --terse-version=3 \
+				>"/tmp/rel-$1.out" 2>&1
 			_rc=$?
 			echo x >>"/tmp/rel-$1.runs"
 			_err=$(grep '^3;' "/tmp/rel-$1.out" | cut -d';' -f5 | head -n1)
 			if [ $_rc -ne 0 ] || [ "$_err" != 0 ]; then
 				echo x >>"/tmp/rel-$1.errors"
-				grep -q -i 'verify' "/tmp/rel-$1.out" &&
+				rel_verify_errors "/tmp/rel-$1.out" &&
 					echo x >>"/tmp/rel-$1.mismatches"
 				cp "/tmp/rel-$1.out" "/tmp/rel-$1.failed"
 			fi
@@ -139,13 +149,26 @@ rel_stop_loops() {
 
 # rel_demo_pair: put ctrl0 and ctrl1 on nvme_iova (first map mode of
 # nvi.modes); sets REL_A, REL_B (PCI addresses) and REL_CA, REL_CB
-# (controllers).
+# (controllers).  Controllers already there stay (nvi_use_mode would
+# reload the module, renaming the other one).
 rel_demo_pair() {
+	# a scenario killed by its time limit may have left injection on
+	for _p in fail_alloc_every fail_link_every; do
+		[ -w "/sys/module/dma_iova_shim/parameters/$_p" ] &&
+			echo 0 >"/sys/module/dma_iova_shim/parameters/$_p"
+	done
 	_mm=$(nvi_modes | awk '{ print $1 }')
 	REL_A=$(nvi_bdf ctrl0) || fail "no controller with serial ctrl0"
 	REL_B=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
-	REL_CA=$(nvi_use_mode "$_mm" "$REL_A") || fail "cannot move $REL_A to nvme_iova"
-	REL_CB=$(nvi_use_mode "$_mm" "$REL_B") || fail "cannot move $REL_B to nvme_iova"
+	for _b in "$REL_A" "$REL_B"; do
+		if [ "$(basename "$(readlink "/sys/bus/pci/devices/$_b/driver")")" = nvme_iova ] &&
+			[ "$(cat /sys/module/nvme_iova/parameters/map_mode)" = "$_mm" ]; then
+			continue
+		fi
+		nvi_use_mode "$_mm" "$_b" >/dev/null || fail "cannot move $_b to nvme_iova"
+	done
+	REL_CA=$(nvi_ctrl "$REL_A") || fail "$REL_A is not on nvme_iova"
+	REL_CB=$(nvi_ctrl "$REL_B") || fail "$REL_B is not on nvme_iova"
 }
 
 # rel_put_ref DEV KIB SEEK_KIB: write KIB KiB of fresh random data at
