@@ -23,9 +23,9 @@ leaks0=$(rel_leak_reports)
 ncpu=$(grep -c '^processor' /proc/cpuinfo)
 rel_note "smp$ncpu"
 
-rel_verify_loop a "/dev/${REL_CA}n1" 4m 16 "$ncpu"
+rel_verify_loop a "/dev/${REL_CA}n1" 2m 16 "$ncpu"
 loop_a=$!
-rel_verify_loop b "/dev/${REL_CB}n1" 4m 16 "$ncpu"
+rel_verify_loop b "/dev/${REL_CB}n1" 2m 16 "$ncpu"
 loop_b=$!
 
 : >/tmp/rel-resets

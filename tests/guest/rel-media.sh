@@ -3,7 +3,7 @@
 # blkdebug failing every read and write that touches sector
 # rel.bad_sector (default 1048576; run-vm.py --nvme ...,blkdebug=rw@SECTOR
 # with the same sector).  With fio write+verify running on ctrl1's first
-# 8 MiB all along, each cycle:
+# 4 MiB all along, each cycle:
 #  - dd writes and reads over the bad sector: both fail (EIO or ENODATA);
 #  - fio reads and writes over it: fio reports the error;
 #  - nvme-cli read and write of that LBA: non-zero exit;
@@ -39,7 +39,7 @@ expect_error() {
 }
 
 head -c 4096 /dev/urandom >/tmp/rel-blk
-rel_verify_loop m "$dev" 4m 8
+rel_verify_loop m "$dev" 2m 8
 loop=$!
 i=0
 while [ $i -lt "$cycles" ]; do

@@ -27,9 +27,9 @@ live() {
 	done
 }
 
-rel_verify_loop a "/dev/${REL_CA}n1" 4m 16
+rel_verify_loop a "/dev/${REL_CA}n1" 2m 16
 loop_a=$!
-rel_verify_loop b "/dev/${REL_CB}n1" 4m 16
+rel_verify_loop b "/dev/${REL_CB}n1" 2m 16
 loop_b=$!
 sleep 2
 i=0

@@ -44,7 +44,15 @@ DEV=/dev/${REL_CA}n1 SIZE=4m QD=16 RW=randwrite IOMEM=malloc fio --output-format
 	--terse-version=3 --allow_file_create=0 /tests/fio/nvme-verify.fio \
 	>/tmp/rel-fio.out 2>&1 &
 pid=$!
-sleep 2
+# wait until fio writes (it has the disk open by then)
+st=/sys/block/${REL_CA}n1/stat
+w0=$(awk '{ print $5 }' "$st")
+n=300
+while [ "$(awk '{ print $5 }' "$st")" = "$w0" ] && kill -0 $pid 2>/dev/null; do
+	n=$((n - 1))
+	[ $n -gt 0 ] || break
+	sleep 0.1
+done
 REL_CALLS=$((REL_CALLS + 2))
 if rmmod nvme_iova 2>/tmp/rel-rmmod.out; then
 	# allowed only if fio had already finished
