@@ -6,7 +6,8 @@
 #    (nvme id-ctrl, smart-log, io-passthru reads);
 #  - a reset loop resets ctrl0 (sysfs reset_controller) and ctrl1 (ioctl)
 #    by turns;
-#  - a reader cats the shim's debugfs counters (total and per device).
+#  - a reader cats the shim's debugfs counters (total and per device;
+#    none where nvme_iova uses the kernel's native API).
 # No fio pass may fail (resets requeue what is in flight); passthrough
 # commands may fail with an errno while a reset runs, but never hang and
 # each kind must succeed at least once; resets must succeed.  Counts:
@@ -56,7 +57,7 @@ resets=$!
 				echo "reading $f failed" >>/tmp/rel-dbg-errors
 			echo x >>/tmp/rel-dbg
 		done
-		sleep 0.2
+		sleep 1
 	done
 ) &
 dbg=$!
@@ -96,7 +97,11 @@ rel_note "cmd-errors=$errs"
 [ -s /tmp/rel-reset-errors ] && rel_fail "resets: $(head -n 3 /tmp/rel-reset-errors | tr '\n' ' ')"
 [ -s /tmp/rel-dbg-errors ] && rel_fail "debugfs: $(head -n 3 /tmp/rel-dbg-errors | tr '\n' ' ')"
 [ "$nres" -gt 0 ] || rel_fail "no reset ran"
-[ "$ndbg" -gt 0 ] || rel_fail "no debugfs read ran"
+if nvi_uses_shim; then
+	[ "$ndbg" -gt 0 ] || rel_fail "no debugfs read ran"
+else
+	rel_note no-shim-debugfs
+fi
 for what in idctrl smart pt; do
 	eval "n=\$ok_$what"
 	[ "$n" -gt 0 ] || rel_fail "no $what command succeeded"
