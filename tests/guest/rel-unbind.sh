@@ -18,11 +18,19 @@ rel_demo_pair
 devb=/dev/${REL_CB}n1
 leaks0=$(rel_leak_reports)
 
-# back_on_demo BDF: BDF (re-created by a rescan: the stock driver may have
-# taken it) bound to nvme_iova again; prints the controller
+# back_on_demo BDF: BDF, re-created by a rescan, bound to nvme_iova again;
+# prints the controller.  The stock driver (unloaded before the rescan
+# where it can be) probes asynchronously: let it finish before moving.
 back_on_demo() {
 	wait_for "/sys/bus/pci/devices/$1" 100 || return 1
+	_n=20
+	while [ ! -e "/sys/bus/pci/devices/$1/driver" ] && [ -e /sys/module/nvme ] &&
+		[ $_n -gt 0 ]; do
+		_n=$((_n - 1))
+		sleep 0.1
+	done
 	if [ -e "/sys/bus/pci/devices/$1/driver" ]; then
+		nvi_stock_ctrl "$1" >/dev/null
 		sh /tests/bind-nvme.sh --force to-demo "$1" >&2 || return 1
 	else
 		echo nvme_iova >"/sys/bus/pci/devices/$1/driver_override"
@@ -67,6 +75,7 @@ while [ $i -lt "$cycles" ]; do
 	done
 	echo "rel-unbind: cycle $i: load ended, rebinding" >/dev/kmsg
 	if [ $how = removal ]; then
+		rmmod nvme 2>/dev/null
 		echo 1 >/sys/bus/pci/rescan
 		REL_CA=$(back_on_demo "$REL_A")
 	else
