@@ -9,6 +9,8 @@
 #   make bench BENCH_SUITES=map   the mapping microbenchmark only (or fio)
 #   make check                 build everything, boot the test matrix
 #   make check KERNELS="6.1" MODES="intel-strict"   a narrower matrix
+#   make stress                the long reliability scenarios (not in check)
+#   make stress SCENARIOS=unbind,reset SCALE=0.1 KERNELS=6.1 MODES=intel-strict
 #   make modules KERNEL=6.1    build the modules against one target kernel
 #   make kernels               fetch the target kernels (cached)
 #   make initramfs KERNEL=6.1  build one guest image
@@ -30,7 +32,7 @@ export BUILD
 
 PY := python3
 
-.PHONY: all bench check deps kernels modules initramfs vm verdict-tests clean distclean \
+.PHONY: all bench check stress deps kernels modules initramfs vm verdict-tests clean distclean \
 	dkms-tree dkms-install dkms-remove deb
 
 # The version, in one place: module, DKMS tree, Debian package.
@@ -74,6 +76,18 @@ check: deps
 	@$(PY) scripts/check.py --kernels "$(KERNELS)" --modes "$(MODES)" \
 		--boots "$(BOOTS)" --jobs $(JOBS)
 
+# The reliability scenarios in their long forms (scripts/stress.py): 6.1
+# and 7 by default, fault injection also on 7+shim.
+STRESS_KERNELS = $(or $(KERNELS),6.1 7)
+STRESS_IMAGES = $(STRESS_KERNELS) $(if $(filter 7,$(STRESS_KERNELS)),7+shim)
+
+stress: deps
+	@$(PY) scripts/fetch-kernels.py $(sort $(foreach k,$(STRESS_KERNELS),$(firstword $(subst +, ,$(k))))) >/dev/null
+	@for k in $(STRESS_IMAGES); do scripts/prepare-guest.sh $$k >/dev/null || exit 1; done
+	@$(PY) scripts/stress.py --kernels "$(STRESS_KERNELS)" $(if $(MODES),--modes "$(MODES)") \
+		$(if $(SCENARIOS),--scenarios "$(SCENARIOS)") $(if $(SCALE),--scale $(SCALE)) \
+		--jobs $(or $(PARALLEL),1)
+
 # The DKMS source tree alone (DESTDIR=... for packaging).
 dkms-tree:
 	rm -rf $(DKMS_SRC)
@@ -98,7 +112,7 @@ deb: deps
 	scripts/pkgtest.sh deb
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/initramfs $(BUILD)/check $(BUILD)/vm \
+	rm -rf $(BUILD)/obj $(BUILD)/initramfs $(BUILD)/check $(BUILD)/vm $(BUILD)/stress \
 		$(BUILD)/dkms $(BUILD)/deb $(BUILD)/pkgtest
 
 distclean:

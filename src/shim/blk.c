@@ -212,8 +212,20 @@ bool dmashim_blk_rq_dma_map_iter_start(struct request *req,
 
 	if (dmashim_rq_iova_contiguous(req, dma_dev) &&
 	    dmashim_iova_try_alloc(dma_dev, state, seg.paddr,
-				   blk_rq_payload_bytes(req)))
-		return dmashim_map_iova(req, dma_dev, state, iter, &seg);
+				   blk_rq_payload_bytes(req))) {
+		if (dmashim_map_iova(req, dma_dev, state, iter, &seg))
+			return true;
+		/*
+		 * Linking failed and nothing stays mapped: map segment by
+		 * segment as if try_alloc had failed.  Handing the error to
+		 * the driver (BLK_STS_RESOURCE, requeue) would retry a
+		 * failure of the IOVA path alone (injected, say) forever; a
+		 * real shortage fails the direct mapping too and requeues.
+		 */
+		iter->status = BLK_STS_OK;
+		dmashim_map_iter_init(req, &iter->iter);
+		dmashim_next_seg(req, &iter->iter, &seg);
+	}
 	memset(state, 0, sizeof(*state));
 	return dmashim_map_direct(req, dma_dev, iter, &seg);
 }

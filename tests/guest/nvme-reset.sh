@@ -35,7 +35,7 @@ err=$(grep '^3;' /tmp/fio-bg.out | cut -d';' -f5)
 [ "$err" = 0 ] || { cat /tmp/fio-bg.out; fail "fio saw errors across resets"; }
 echo "3 resets under write+verify load: verified"
 
-fio --name=load --filename="$dev" --rw=randrw --bs=64k --iodepth=32 --direct=1 \
+fio --name=load --filename="$dev" --allow_file_create=0 --rw=randrw --bs=64k --iodepth=32 --direct=1 \
 	--ioengine=libaio --time_based --runtime=30 --size=64m >/tmp/fio-load.out 2>&1 &
 pid=$!
 sleep 2
