@@ -28,6 +28,12 @@
  *    driver allows root to do as well.  A mismatch within the pinned
  *    pages (data length shorter or longer than the command's NLB, odd
  *    lengths) is sent.  Such calls are regenerated, and counted.
+ *  - dataset management or copy with a buffer whose PRP2 the driver
+ *    points at a PRP list (the data length reaches past the second page)
+ *    while the command's own transfer ends in the second page: the
+ *    controller then takes PRP2 for a data page and reads the driver's
+ *    PRP list (IOVAs, stale pool memory) as LBA ranges.  Regenerated and
+ *    counted too.
  *  - a write-class I/O command aimed into the protected LBA range
  *    (--protect), so that data written there before the fuzz survives:
  *    every I/O opcode other than read, compare, verify and flush gets a
@@ -258,7 +264,7 @@ static void count_opst(bool io, u8 opcode, u16 status)
 		opst[nopst++] = (struct opst){ io, opcode, status, 1 };
 }
 
-static unsigned long regenerated, skipped_unmodelled;
+static unsigned long regenerated, regenerated_prp, skipped_unmodelled;
 static unsigned long dptr_seen[P_NR], sptr_seen[P_NR];
 static bool opt_unpriv, opt_destructive, opt_verbose;
 static unsigned int opt_path;	/* 0 mixed, 1 admin, 2 io */
@@ -828,6 +834,31 @@ static u64 covered(u64 addr, u32 len)
 	return len ? ((off + len + PAGE - 1) & ~(u64)(PAGE - 1)) - off : 0;
 }
 
+/*
+ * Does the controller read the LBA ranges of dataset management or copy
+ * from the driver's PRP list rather than from the buffer?  The driver
+ * makes PRP2 a list pointer when data_len reaches past the second page;
+ * the controller reads PRP2 as a list only when its own transfer does, as
+ * a data page when the transfer ends in the second page.  With seed
+ * 2409262989 a deallocate of 151 ranges, 497 bytes of them in the first
+ * page and 435352 bytes of data_len, took the list for ranges 31 to 150:
+ * one of them (the last IOVA's byte 3, then a zero entry) was LBA 0,
+ * 255 blocks.  x: the bound xfer_bound() gave; a copy's range is 32 or
+ * 40 bytes, depending on the format and the controller.
+ */
+static bool ranges_from_prp_list(const struct nvme_passthru_cmd64 *p, s64 x)
+{
+	u64 off = p->addr & (PAGE - 1);
+	u64 lo = x;
+
+	if (p->opcode == 0x19)
+		lo = ((p->cdw12 & 0xff) + 1) * 32;
+	else if (p->opcode != 0x09)
+		return false;
+	return off + p->data_len > 2 * PAGE && off + x > PAGE &&
+		off + lo <= 2 * PAGE;
+}
+
 static bool ns_known(u32 nsid)
 {
 	unsigned int i;
@@ -990,6 +1021,10 @@ static bool gen_call(struct call *c, unsigned long idx, u64 seed)
 			c->xfer = x;
 			if ((u64)x > covered(p->addr, p->data_len)) {
 				regenerated++;
+				continue;
+			}
+			if (c->io && ranges_from_prp_list(p, x)) {
+				regenerated_prp++;
 				continue;
 			}
 			if (writable && (p->opcode & 3) == 1)
@@ -1339,6 +1374,8 @@ static void report(double secs, unsigned long sent)
 		printf(" %s:%lu", ptr_names[i], sptr_seen[i]);
 	printf("\nregenerated (buffer short of the transfer): %lu, unmodelled: %lu\n",
 	       regenerated, skipped_unmodelled);
+	printf("regenerated (LBA ranges the controller would read from the PRP list): %lu\n",
+	       regenerated_prp);
 	printf("calls %lu in %.1f s (%.0f/s), unexpected %lu\n", sent, secs,
 	       secs > 0 ? sent / secs : 0.0, total_unexpected());
 }
