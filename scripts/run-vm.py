@@ -9,8 +9,9 @@ time-stamped on the host for the IOTLB windows), what tests write to the
 guest's second serial port (/dev/ttyS1) to OUT/data.log, QEMU's IOTLB and NVMe trace
 goes to OUT/trace.log, a wall-clock timeout is enforced, and the verdict
 (scripts/verdict.py) goes to OUT/result.json.  A boot that oopses before user
-space (a known TCG flake) is retried, at most --retries times; nothing later
-is ever retried.
+space, or has not reached it after --boot-timeout seconds (known TCG flakes
+of early boot, before any of our modules is loaded), is retried, at most
+--retries times; nothing later is ever retried.
 
 Usage: run-vm.py --kernel KEY --mode MODE --tests a,b,c --out DIR
                  [--nvme SPEC]... [--edu] [--timeout S] [--smp N] [--mem MiB]
@@ -133,9 +134,12 @@ def qemu_command(args, outdir, trace):
     return cmd
 
 
-def boot(cmd, logpath, timeout, verbose):
-    """Run QEMU; return ([(host_time, line)], timed_out)."""
+def boot(cmd, logpath, timeout, boot_timeout, verbose):
+    """Run QEMU; return ([(host_time, line)], timed_out, missed_boot): QEMU
+    is stopped after timeout seconds, or after boot_timeout if the guest's
+    user space has not said @@GUEST-START by then."""
     lines = []
+    user_space = threading.Event()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
 
@@ -144,6 +148,8 @@ def boot(cmd, logpath, timeout, verbose):
             for raw in proc.stdout:
                 line = raw.decode("utf-8", "replace")
                 lines.append((time.time(), line))
+                if "@@GUEST-START" in line:
+                    user_space.set()
                 log.write(line)
                 log.flush()
                 if verbose:
@@ -152,15 +158,21 @@ def boot(cmd, logpath, timeout, verbose):
 
     th = threading.Thread(target=reader, daemon=True)
     th.start()
-    timed_out = False
+    timed_out = missed_boot = False
+    t0 = time.time()
     try:
-        proc.wait(timeout=timeout)
+        while not user_space.is_set() and proc.poll() is None:
+            if time.time() - t0 >= min(boot_timeout, timeout):
+                missed_boot = boot_timeout < timeout
+                raise subprocess.TimeoutExpired(cmd, boot_timeout)
+            user_space.wait(0.5)
+        proc.wait(timeout=max(1, timeout - (time.time() - t0)))
     except subprocess.TimeoutExpired:
         timed_out = True
         proc.kill()
         proc.wait()
     th.join(timeout=10)
-    return lines, timed_out
+    return lines, timed_out, missed_boot
 
 
 def main():
@@ -177,6 +189,8 @@ def main():
     ap.add_argument("--edu", action="store_true", help="add QEMU's edu DMA device")
     ap.add_argument("--timeout", type=int, default=300,
                     help="wall-clock limit per boot, seconds")
+    ap.add_argument("--boot-timeout", type=int, default=120,
+                    help="seconds the guest may take to reach user space")
     ap.add_argument("--test-timeout", type=int, default=240)
     ap.add_argument("--smp", type=int, default=2)
     ap.add_argument("--mem", type=int, default=1024)
@@ -205,13 +219,14 @@ def main():
         cmd = qemu_command(args, out, trace)
         with open(os.path.join(out, "qemu-cmdline"), "w") as f:
             f.write(" ".join(cmd) + "\n")
-        lines, timed_out = boot(cmd, os.path.join(out, "console.log"),
-                                args.timeout, args.verbose)
+        lines, timed_out, missed_boot = boot(cmd, os.path.join(out, "console.log"),
+                                             args.timeout, args.boot_timeout, args.verbose)
         counter = None
         tpath = os.path.join(out, "trace.log")
         if trace and os.path.exists(tpath):
             counter = iotlb.counter(tpath)
-        res = verdict.analyse(lines, planned, timed_out, args.timeout, counter)
+        res = verdict.analyse(lines, planned, timed_out, args.timeout, counter,
+                              boot_deadline=args.boot_timeout if missed_boot else None)
         if res["retry"] and len(retries) < args.retries:
             n = len(retries) + 1
             os.replace(os.path.join(out, "console.log"),

@@ -22,7 +22,9 @@ Bad lines outside any test fail the pseudo-test "boot" (before the first test)
 or the test just finished (kernel messages can lag the @@END line).  A guest
 that did not power off in time, or stopped before @@DONE, fails "poweroff" and
 every test it did not finish.  An oops before @@GUEST-START is a known TCG
-flake of early boot: the run asks to be retried (the runner decides how often).
+flake of early boot, and so is a guest the runner stopped because it had not
+reached user space by its boot deadline (a silent hang before any of our
+modules is loaded): the run asks to be retried (the runner decides how often).
 
 Usage as a command: verdict.py CONSOLE_LOG [--tests a,b,c] [--timed-out]
 """
@@ -104,10 +106,13 @@ def _op(op, a, b):
             "gt": a > b}[op]
 
 
-def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None):
+def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None,
+            boot_deadline=None):
     """Judge one boot.
 
     lines: console lines, each a str or a (host_time, str) pair.
+    boot_deadline: set (seconds) when the runner stopped the guest because
+           it had not reached user space by then.
     planned: the tests the guest was asked to run, in order.
     iotlb: a function(label_begin_time, label_end_time) -> dict with
            "inval", "io", "per_io", or None when no trace was taken.
@@ -221,7 +226,9 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None):
         if label not in iotlb_report and iotlb is not None and None not in w:
             iotlb_report[label] = _count(iotlb, w, ops.get(label))
 
-    if timed_out:
+    if boot_deadline:
+        poweroff.fail(f"stopped: no user space within {boot_deadline} s")
+    elif timed_out:
         poweroff.fail(f"guest did not power off within {timeout or '?'} s")
     elif not done:
         poweroff.fail("guest stopped before reporting @@DONE")
@@ -233,7 +240,10 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None):
             else:
                 tt.fail("not run: the guest stopped before it")
     if not started:
-        boot.fail("the guest never reached user space")
+        boot.fail("the guest never reached user space"
+                  + (f" within {boot_deadline} s" if boot_deadline else ""))
+        if boot_deadline and early_flake is None:
+            early_flake = f"no user space within {boot_deadline} s (early-boot hang)"
 
     results = [boot.result()] if boot.reasons else []
     results += [tests[n].result() for n in order]

@@ -86,6 +86,24 @@ class Verdict(unittest.TestCase):
         self.assertEqual(status(res)["boot"], "FAIL")
         self.assertEqual(status(res)["iommu-mode"], "FAIL")
 
+    def test_early_boot_hang_is_retried(self):
+        # the runner stopped a guest that had not reached user space by
+        # its boot deadline: retried like an early oops, and said so
+        res = verdict.analyse(load("early-hang.log"), ["iommu-mode"], timed_out=True,
+                              timeout=420, boot_deadline=120)
+        self.assertTrue(res["retry"])
+        self.assertIn("no user space within 120 s", res["retry_reason"])
+        self.assertEqual(status(res)["boot"], "FAIL")
+        self.assertEqual(status(res)["iommu-mode"], "FAIL")
+        self.assertIn("no user space within 120 s", reasons(res, "poweroff"))
+
+    def test_hang_without_boot_deadline_is_not_retried(self):
+        res = verdict.analyse(load("early-hang.log"), ["iommu-mode"], timed_out=True,
+                              timeout=60)
+        self.assertFalse(res["retry"])
+        self.assertIn("never reached user space", reasons(res, "boot"))
+        self.assertIn("within 60 s", reasons(res, "poweroff"))
+
     def test_late_oops_is_not_retried(self):
         res = verdict.analyse(load("late-oops.log"), ["iommu-mode", "stock-fio-verify"])
         self.assertFalse(res["retry"])
