@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 """`make check`: build for every target kernel, boot the guest matrix, judge.
 
-Steps: the host-side tests (verdict logic on canned logs), then per kernel:
-fetch (cached), build the modules with W=1, build tests/consumer against them
-(W=1), build the guest image; DKMS add/build/install/remove in a debootstrap
-chroot of the kernel's suite for the "+dkms" flavours (its modules make that
-flavour's guest image); the Debian package built, linted, installed and
-removed in a bookworm chroot (alongside the boots); then every boot of
-tests/matrix.ini for every kernel x IOMMU mode it applies to.  Prints
+Steps: the host-side tests (verdict logic on canned logs), fetch the kernels
+(cached), then per kernel: build the modules with W=1, build tests/consumer
+against them (W=1), build the guest image, and queue that kernel's boots of
+tests/matrix.ini (every kernel x IOMMU mode a boot applies to; JOBS guests
+at once, the longest first) so that they run while the next kernel builds;
+then sparse on it.  Beside them, a packaging lane: DKMS add/build/install/
+remove in a debootstrap chroot of the kernel's suite for the "+dkms"
+flavours (its modules make that flavour's guest image, booted there), then
+the Debian package built, linted, installed and removed in a bookworm
+chroot.  The host lints (checkpatch, shellcheck) run after the builds.  Prints
 one line per test (ok/FAIL/SKIP, kernel, mode, test, seconds) as results come
 in and, last, "N passed, N failed" (", N skipped" if any).  Exit status 1 on
 any failure.  Logs of every run stay under build/check/<time>/; the runs that
@@ -20,14 +23,15 @@ Usage: check.py [--kernels "6.1 7"] [--modes "intel-strict"] [--boots stock]
 
 import argparse
 import configparser
+import heapq
 import json
 import os
 import subprocess
 import sys
 import threading
 import time
+import traceback
 import unittest
-from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mapbench  # noqa: E402
@@ -145,7 +149,6 @@ def prepare_kernel(name, outdir, build, tally):
         tally.line("FAIL", name, "-", "build (W=1)", time.time() - t0, f"see {log}")
         return False
     if name == key:
-        lint(tally, outdir, "sparse", key)
         t0 = time.time()
         log = os.path.join(outdir, f"consumer-{name}.log")
         ok = step([os.path.join(SCRIPTS, "kbuild.sh"), key, "--consumer"], log, env=env)
@@ -209,6 +212,61 @@ def deb_tests(outdir, build, tally):
                 ["deb-install"], kernel=DEB_KERNEL)
 
 
+def harness_guard(tally, what, fn):
+    """fn, with an exception in it counted as a failure (a harness bug must
+    not pass for a clean run, nor stop the other boots)."""
+    def run(*args):
+        try:
+            fn(*args)
+        except Exception:  # noqa: BLE001 - reported, then the run goes on
+            tally.line("FAIL", "-", "-", f"harness: {what}", 0.0,
+                       traceback.format_exc().strip().splitlines()[-1])
+            traceback.print_exc()
+    return run
+
+
+class BootQueue:
+    """Guest boots on a fixed number of workers, the longest (by its
+    timeout) first among those queued.  Boots are queued as their kernel's
+    image becomes ready, so the first guests run while later kernels still
+    build."""
+
+    def __init__(self, workers, tally):
+        self.tally = tally
+        self.heap = []
+        self.seq = 0
+        self.closed = False
+        self.cond = threading.Condition()
+        self.threads = [threading.Thread(target=self._work, daemon=True)
+                        for _ in range(max(1, workers))]
+        for th in self.threads:
+            th.start()
+
+    def add(self, cost, fn, *args):
+        with self.cond:
+            heapq.heappush(self.heap, (-cost, self.seq, fn, args))
+            self.seq += 1
+            self.cond.notify()
+
+    def _work(self):
+        while True:
+            with self.cond:
+                while not self.heap and not self.closed:
+                    self.cond.wait()
+                if not self.heap:
+                    return
+                _, _, fn, args = heapq.heappop(self.heap)
+            harness_guard(self.tally, fn.__name__, fn)(*args)
+
+    def finish(self):
+        """No more boots: wait until every queued one has run."""
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+        for th in self.threads:
+            th.join()
+
+
 def run_boot(run, build, outdir, tally):
     name, kernel, mode, sec = run
     out = os.path.join(outdir, f"{name}-{kernel}-{mode}")
@@ -218,7 +276,7 @@ def run_boot(run, build, outdir, tally):
            "--initrd", os.path.join(build, "initramfs", kernel + ".cpio"),
            "--mode", mode, "--tests", ",".join(tests),
            "--out", out, "--timeout", sec.get("timeout", "300")]
-    cmd += sec.get("vm", "").split()
+    cmd += sec.get("vm", "").split() + sec.get("vm." + mode, "").split()
     if kernel != flavour_key(kernel):
         cmd += ["--append", "dis.flavour=" + kernel.split("+", 1)[1]]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -336,15 +394,12 @@ def main():
     for k in keys:
         print(f"kernel {k:5} {lock[k]['version']} ({lock[k]['abi']}, "
               f"{lock[k]['suite']})", flush=True)
-    for what in LINTS:
-        lint(tally, outdir, what)
     builds = keys + [f for f, (k, _) in FLAVOURS.items() if k in keys]
-    ready = [k for k in builds if prepare_kernel(k, outdir, build, tally)]
-    # DKMS flavours are prepared in the packaging lane below, each followed
-    # by its own boots.
+    # 6.1 first: it has the most boots, the bench smoke and the package
+    builds.sort(key=lambda k: flavour_key(k) != DEB_KERNEL)
     dkms = []
     if not args.boots or "dkms" in args.boots.split():
-        dkms = [f for f, (k, _) in DKMS_FLAVOURS.items() if k in ready]
+        dkms = [f for f, (k, _) in DKMS_FLAVOURS.items() if k in keys]
 
     cfg = configparser.ConfigParser()
     cfg.read(os.path.join(TOP, "tests", "matrix.ini"))
@@ -358,12 +413,17 @@ def main():
         kk = [k for k in kk if flavour_key(k) in keys]
         mm = MODES if sec.get("modes", "all") == "all" else sec["modes"].split()
         for m in modes:
-            for k in ready + dkms:
+            for k in builds + dkms:
                 if k in kk and m in mm:
                     runs.append((name, k, m, sec))
 
+    # Which kernel flavours built (set when prepare_kernel() is done).
+    built = {k: threading.Event() for k in builds}
+    ready = set()
+
     def dkms_chain(flavour):
-        if prepare_dkms(flavour, outdir, build, tally):
+        built[flavour_key(flavour)].wait()
+        if flavour_key(flavour) in ready and prepare_dkms(flavour, outdir, build, tally):
             for r in runs:
                 if r[1] == flavour:
                     run_boot(r, build, outdir, tally)
@@ -374,21 +434,32 @@ def main():
         if DEB_KERNEL in keys and not args.boots:
             deb_tests(outdir, build, tally)
 
-    # The packaging lane (chroots, DKMS, the package) runs beside the pool
-    # of guests: much of a guest's time is spent waiting.
-    with ThreadPoolExecutor(max_workers=1) as lane, \
-            ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        # longest boots first (their timeout is the estimate), so that
-        # the short ones fill in at the end
-        runs.sort(key=lambda r: -int(r[3].get("timeout", "300")))
-        futs = [lane.submit(packaging)]
-        futs += [pool.submit(run_boot, r, build, outdir, tally) for r in runs
-                 if r[1] not in dkms]
-        if "intel-strict" in modes and ready and not args.boots:
-            futs.append(pool.submit(bench_smoke, ready[0] if "6.1" not in ready else "6.1",
-                                    build, outdir, tally))
-        for fut in futs:
-            fut.result()
+    # The packaging lane (chroots, DKMS, the package, the +dkms boots) runs
+    # beside the guests, and the guests of a kernel start as soon as its
+    # image is built: much of a guest's time is spent waiting.
+    lane = threading.Thread(target=harness_guard(tally, "packaging", packaging))
+    lane.start()
+    boots = BootQueue(args.jobs, tally)
+    smoke = "6.1" if "6.1" in builds else (builds[0] if builds else None)
+    for k in builds:
+        if prepare_kernel(k, outdir, build, tally):
+            ready.add(k)
+            # longest boots first (their timeout is the estimate), so that
+            # the short ones fill in at the end
+            for r in runs:
+                if r[1] == k:
+                    boots.add(int(r[3].get("timeout", "300")), run_boot, r, build,
+                              outdir, tally)
+            if k == smoke and "intel-strict" in modes and not args.boots:
+                boots.add(300, bench_smoke, k, build, outdir, tally)
+        built[k].set()
+        if k == flavour_key(k):
+            lint(tally, outdir, "sparse", k)
+    for what in LINTS:
+        lint(tally, outdir, what)
+    boots.finish()
+    lane.join()
+    runs = [r for r in runs if r[1] in ready or flavour_key(r[1]) in ready]
 
     for out in tally.failed_runs:
         print(f"failed run kept: {out}/console.log")

@@ -3,7 +3,8 @@
 # for each map mode (module reloaded with map_mode=) run fio write + crc32c
 # verify, sequential and random, block sizes 512 B..1 MiB, queue depth 1 and
 # 32, two jobs, from malloc'd and from huge-page buffers (a quick grid by
-# default, every combination with nvi.grid=full).
+# default, every combination with nvi.grid=full).  Map modes: nvi.verify_modes,
+# else nvi.modes, else all three.
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
 bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
@@ -16,7 +17,7 @@ mount -t hugetlbfs none /mnt/huge 2>/dev/null
 huge=$(awk '/HugePages_Total/ { print $2 }' /proc/meminfo)
 [ "${huge:-0}" -ge 32 ] || fail "only ${huge:-0} huge pages"
 
-for mode in $(nvi_modes); do
+for mode in $(nvi_verify_modes); do
 	c=$(nvi_use_mode "$mode" "$bdf") || fail "cannot bind $bdf to nvme_iova map_mode=$mode"
 	dev=/dev/${c}n1
 	nvi_check_api || fail "map_mode=$mode: wrong DMA API"

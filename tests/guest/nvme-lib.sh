@@ -108,6 +108,13 @@ nvi_modes() {
 	echo "$_m"
 }
 
+# nvi_verify_modes: map modes whose data nvme-basic verifies (kernel
+# command line nvi.verify_modes=a,b, else those of nvi_modes).
+nvi_verify_modes() {
+	_m=$(cmdline_arg nvi.verify_modes) || { nvi_modes; return; }
+	echo "$_m" | tr ',' ' '
+}
+
 # nvi_use_mode MODE BDF: bind BDF to nvme_iova loaded with map_mode=MODE
 # (first time through the bind helper, then by reloading the module: the
 # helper leaves driver_override set, so the reload binds it again).
