@@ -17,7 +17,7 @@ mount -t hugetlbfs none /mnt/huge 2>/dev/null
 huge=$(awk '/HugePages_Total/ { print $2 }' /proc/meminfo)
 [ "${huge:-0}" -ge 32 ] || fail "only ${huge:-0} huge pages"
 
-for mode in $(nvi_verify_modes); do
+for mode in $(nvi_modes_from nvi.verify_modes); do
 	c=$(nvi_use_mode "$mode" "$bdf") || fail "cannot bind $bdf to nvme_iova map_mode=$mode"
 	dev=/dev/${c}n1
 	nvi_check_api || fail "map_mode=$mode: wrong DMA API"

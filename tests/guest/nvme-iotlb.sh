@@ -4,13 +4,14 @@
 # trace, one window per map mode.  In strict mode the iova path costs one
 # invalidation per request (one IOVA range, destroyed in one step), the sg
 # path about one (one dma_unmap_sg), the page path one per page (~32).
+# Map modes: nvi.iotlb_modes, else nvi.modes, else all three.
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
 bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
 mode=$(cmdline_arg dis.mode)
 nios=$(cmdline_arg nvi.nios || echo 200)
 filled=
-for mm in $(nvi_modes); do
+for mm in $(nvi_modes_from nvi.iotlb_modes); do
 	c=$(nvi_use_mode "$mm" "$bdf") || fail "cannot bind $bdf with map_mode=$mm"
 	dev=/dev/${c}n1
 	# fill the range once (the first map mode) so that reads hit written

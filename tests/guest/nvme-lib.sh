@@ -108,10 +108,11 @@ nvi_modes() {
 	echo "$_m"
 }
 
-# nvi_verify_modes: map modes whose data nvme-basic verifies (kernel
-# command line nvi.verify_modes=a,b, else those of nvi_modes).
-nvi_verify_modes() {
-	_m=$(cmdline_arg nvi.verify_modes) || { nvi_modes; return; }
+# nvi_modes_from VAR: map modes for one test, from the kernel command line
+# VAR=a,b (nvi.verify_modes for nvme-basic, nvi.iotlb_modes for
+# nvme-iotlb), else those of nvi_modes.
+nvi_modes_from() {
+	_m=$(cmdline_arg "$1") || { nvi_modes; return; }
 	echo "$_m" | tr ',' ' '
 }
 
