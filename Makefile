@@ -8,6 +8,7 @@
 #   make bench BENCH=full      every kernel, mode and job
 #   make bench BENCH_SUITES=map   the mapping microbenchmark only (or fio)
 #   make check                 build everything, boot the test matrix
+#   make lint                  checkpatch --strict, shellcheck, sparse per kernel
 #   make check KERNELS="6.1" MODES="intel-strict"   a narrower matrix
 #   make stress                the long reliability scenarios (not in check)
 #   make stress SCENARIOS=unbind,reset SCALE=0.1 KERNELS=6.1 MODES=intel-strict
@@ -32,7 +33,7 @@ export BUILD
 
 PY := python3
 
-.PHONY: all bench check stress deps kernels modules initramfs vm verdict-tests clean distclean \
+.PHONY: all bench check lint stress deps kernels modules initramfs vm verdict-tests clean distclean \
 	dkms-tree dkms-install dkms-remove deb
 
 # The version, in one place: module, DKMS tree, Debian package.
@@ -71,6 +72,22 @@ bench:
 	@$(PY) scripts/fetch-kernels.py $(sort $(foreach k,$(BENCH_KERNELS),$(firstword $(subst +, ,$(k))))) >/dev/null
 	@for k in $(BENCH_KERNELS); do scripts/prepare-guest.sh $$k >/dev/null || exit 1; done
 	@$(PY) scripts/bench.py --kernels "$(BENCH_KERNELS)"
+
+# The static checks alone (make check runs them too): checkpatch --strict,
+# shellcheck, no LINUX_VERSION_CODE outside the compat layer, and sparse
+# against every target kernel's headers (exit 77 from lint.sh: no sparse
+# for that kernel, reported and not counted as a failure).
+LINT_KERNELS = $(or $(KERNELS),$(shell awk '!/^\#/ && NF { print $$1 }' scripts/targets.conf))
+
+lint: deps
+	@$(PY) scripts/fetch-kernels.py $(LINT_KERNELS) >/dev/null
+	@rc=0; for w in checkpatch shellcheck version-code; do \
+		scripts/lint.sh $$w || { echo "lint: $$w failed"; rc=1; }; done; \
+	for k in $(LINT_KERNELS); do \
+		scripts/lint.sh sparse $$k; r=$$?; \
+		if [ $$r = 77 ]; then echo "lint: sparse $$k skipped"; \
+		elif [ $$r != 0 ]; then echo "lint: sparse $$k failed"; rc=1; fi; done; \
+	[ $$rc = 0 ] && echo "lint: clean"; exit $$rc
 
 check: deps
 	@$(PY) scripts/check.py --kernels "$(KERNELS)" --modes "$(MODES)" \
