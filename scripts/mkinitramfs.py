@@ -46,13 +46,19 @@ def modname(path):
     return base.replace("-", "_")
 
 
-def kernel_modules(moddir, wanted):
-    """Map each wanted module and its dependencies to its file in moddir."""
+def kernel_module_names(moddir):
+    """Map the name of each module in moddir to its file."""
     index = {}
     for dirpath, _, files in os.walk(os.path.join(moddir, "kernel")):
         for f in files:
             if re.search(r"\.ko(\.xz|\.zst|\.gz)?$", f):
                 index[modname(f)] = os.path.join(dirpath, f)
+    return index
+
+
+def kernel_modules(moddir, wanted):
+    """Map each wanted module and its dependencies to its file in moddir."""
+    index = kernel_module_names(moddir)
     builtin = set()
     bpath = os.path.join(moddir, "modules.builtin")
     if os.path.exists(bpath):
@@ -167,6 +173,10 @@ def main():
     # kernel modules: the kernel's own, then ours
     with open(os.path.join(TOP, "tests", "guest", "kernel-modules.list")) as f:
         wanted = [w for line in f for w in line.split("#", 1)[0].split()]
+    # NAME? : only where this kernel has NAME as a module
+    present = kernel_module_names(moddir)
+    wanted = [w for w in wanted if not w.endswith("?")] + \
+        [w[:-1] for w in wanted if w.endswith("?") and w[:-1].replace("-", "_") in present]
     dst_moddir = os.path.join(root, "lib", "modules", abi)
     for name, src in kernel_modules(moddir, wanted).items():
         rel = os.path.relpath(src, moddir)

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # The bind helper (scripts/bind-nvme.sh, /tests/bind-nvme.sh in the guest):
 # usage and unknown devices, --dry-run changes nothing, an idle controller
-# with namespaces needs --force, and a namespace that is open, used as swap
-# or mounted is refused whatever the options, leaving the binding alone.
+# with namespaces needs --force, and a namespace that is open, used as swap,
+# mounted or the root file system is refused whatever the options, leaving
+# the binding alone.
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
 # the helper under test
@@ -63,9 +64,25 @@ if [ -n "$fs" ]; then
 	mount -t "$fs" "/dev/${s}n1" /mnt/t || fail "mount failed"
 	expect 4 bind_nvme --force to-demo "$bdf"
 	grep -q "mounted on /mnt/t" /tmp/h.out || fail "mount not named"
+	# the root file system: the helper run on a system whose root is
+	# this namespace (a chroot into it, where /proc/self/mountinfo
+	# shows it mounted on /), as on a host booted from it
+	mkdir -p /mnt/t/bin /mnt/t/proc /mnt/t/sys /mnt/t/dev
+	cp /bin/busybox /mnt/t/bin/busybox || fail "cannot copy busybox"
+	for a in $(busybox --list); do
+		[ -e "/mnt/t/bin/$a" ] || ln -s busybox "/mnt/t/bin/$a"
+	done
+	cp /tests/bind-nvme.sh /mnt/t/bind-nvme.sh
+	mount -t proc proc /mnt/t/proc || fail "cannot mount proc in the chroot"
+	mount -t sysfs sysfs /mnt/t/sys || fail "cannot mount sysfs in the chroot"
+	mount -o bind /dev /mnt/t/dev || fail "cannot bind-mount /dev in the chroot"
+	expect 4 chroot /mnt/t /bin/sh /bind-nvme.sh --force to-demo "$bdf"
+	grep -q "/dev/${s}n1 holds the root file system" /tmp/h.out ||
+		fail "the root file system was not named"
+	umount /mnt/t/dev /mnt/t/sys /mnt/t/proc
 	umount /mnt/t
 else
-	echo "mounted case not exercised: no block file system module in this guest image"
+	fail "no block file system in the guest image: mounted and root cases not exercised"
 fi
 [ "$(driver)" = nvme ] || fail "a refusal moved the controller"
 
