@@ -17,7 +17,10 @@ Usage: run-vm.py --kernel KEY --mode MODE --tests a,b,c --out DIR
                  [--nvme SPEC]... [--edu] [--timeout S] [--smp N] [--mem MiB]
 
 NVMe SPEC (comma separated, all optional): size=1G, ns=N (namespaces),
-  mdts=N, lbs=512|4096, blkdebug=read|write|rw[@SECTOR], once
+  mdts=N, lbs=512|4096, blkdebug=read|write|rw[@SECTOR], once,
+  throttle=IOPS (QEMU block throttling of every namespace's drive to IOPS
+  requests per second, reads and writes together: with a deep queue,
+  requests wait long enough in QEMU to hit the guest driver's I/O timeout)
   Controllers get serials ctrl0, ctrl1, ... in order and PCI slots 0x10+i.
 """
 
@@ -54,7 +57,7 @@ BASE_CMDLINE = ("console=ttyS0,115200 panic=-1 loglevel=5 printk.devkmsg=on "
 
 def parse_nvme(spec, index, outdir):
     opts = {"size": "1G", "ns": "1", "mdts": None, "lbs": None,
-            "blkdebug": None, "once": False}
+            "blkdebug": None, "once": False, "throttle": None}
     for item in filter(None, spec.split(",")):
         k, _, v = item.partition("=")
         if k not in opts:
@@ -75,6 +78,8 @@ def parse_nvme(spec, index, outdir):
             conf = os.path.join(outdir, f"{serial}n{ns}.blkdebug")
             _blkdebug_conf(conf, opts["blkdebug"], opts["once"])
             drive = f"file=blkdebug:{conf}:{img}"
+        if opts["throttle"]:
+            drive += f",throttling.iops-total={int(opts['throttle'])}"
         did = f"d{index}n{ns}"
         args += ["-drive", f"{drive},if=none,id={did},format=raw,cache=unsafe,discard=unmap"]
         nsdev = f"nvme-ns,drive={did},bus=nvme{index},nsid={ns}"

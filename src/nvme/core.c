@@ -129,7 +129,7 @@ bool nvi_change_state(struct nvi_ctrl *ctrl, enum nvi_state new)
  */
 blk_status_t nvi_error_status(u16 status)
 {
-	u16 sc = status & 0x7ff;
+	u16 sc = status & NVI_STATUS_CODE;
 
 	switch (sc) {
 	case 0:

@@ -32,6 +32,13 @@
 #define NVI_ADMIN_TIMEOUT	(10 * HZ)
 #define NVI_IO_TIMEOUT		(30 * HZ)
 #define NVI_MAX_RETRIES		5
+/*
+ * A completion's status as the driver keeps it (the CQE's status field
+ * without the phase bit): status code and type in the low 11 bits, Do Not
+ * Retry in bit 14 (named differently across kernel versions, so ours).
+ */
+#define NVI_STATUS_CODE		0x7ff
+#define NVI_STATUS_DNR		0x4000
 
 enum nvi_map_mode {
 	NVI_MAP_IOVA,

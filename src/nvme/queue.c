@@ -379,6 +379,25 @@ free_list:
 	return ret;
 }
 
+/*
+ * Retry a request that ended because the driver stopped it, not because of
+ * what it asked for: cancelled by a controller reset, or aborted after a
+ * timeout (a controller that honours the Abort completes the command with
+ * Command Abort Requested), unless the controller said Do Not Retry; at
+ * most NVI_MAX_RETRIES times, and never a passthrough command.
+ */
+static bool nvi_retry_rq(struct nvi_ctrl *ctrl, struct request *rq,
+			 struct nvi_iod *iod)
+{
+	if (blk_rq_is_passthrough(rq) || blk_noretry_request(rq) ||
+	    iod->retries >= NVI_MAX_RETRIES)
+		return false;
+	if (iod->status == NVME_SC_HOST_ABORTED_CMD)
+		return ctrl->state == NVI_RESETTING;
+	return iod->aborted && !(iod->status & NVI_STATUS_DNR) &&
+	       (iod->status & NVI_STATUS_CODE) == NVME_SC_ABORT_REQ;
+}
+
 static void nvi_complete_rq(struct request *rq)
 {
 	struct nvi_queue *nvmeq = rq->mq_hctx->driver_data;
@@ -394,11 +413,10 @@ static void nvi_complete_rq(struct request *rq)
 	iod->list = NULL;
 
 	sts = nvi_error_status(iod->status);
-	if (iod->status == NVME_SC_HOST_ABORTED_CMD &&
-	    !blk_rq_is_passthrough(rq) && !blk_noretry_request(rq) &&
-	    iod->retries < NVI_MAX_RETRIES && ctrl->state == NVI_RESETTING) {
+	if (nvi_retry_rq(ctrl, rq, iod)) {
 		iod->retries++;
-		blk_mq_requeue_request(rq, false);
+		/* a reset restarts the queues itself when it is done */
+		blk_mq_requeue_request(rq, ctrl->state != NVI_RESETTING);
 		return;
 	}
 	if (sts && !blk_rq_is_passthrough(rq) && !(rq->rq_flags & RQF_QUIET))
