@@ -144,3 +144,15 @@ nvi_fio() {
 	_err=$(grep '^3;' "$2" | cut -d';' -f5 | head -n1)
 	[ "$_err" = 0 ] || { cat "$2"; return 1; }
 }
+
+# wait_pid PID SECONDS [WHAT]: wait for PID and return its status; the test
+# fails if PID is still alive after SECONDS (WHAT names it in the message).
+wait_pid() {
+	_n=$(($2 * 10))
+	while kill -0 "$1" 2>/dev/null; do
+		_n=$((_n - 1))
+		[ $_n -gt 0 ] || fail "${3:-pid $1} hangs: still running after $2 s"
+		sleep 0.1
+	done
+	wait "$1"
+}

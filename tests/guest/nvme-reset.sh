@@ -10,17 +10,6 @@ mm=$(nvi_modes | awk '{ print $1 }')
 c=$(nvi_use_mode "$mm" "$bdf") || fail "cannot move $bdf to nvme_iova"
 dev=/dev/${c}n1
 
-# wait_pid PID SECONDS: wait for PID, failing if it is still alive after
-wait_pid() {
-	_n=$(($2 * 10))
-	while kill -0 "$1" 2>/dev/null; do
-		_n=$((_n - 1))
-		[ $_n -gt 0 ] || fail "pid $1 hangs"
-		sleep 0.1
-	done
-	wait "$1"
-}
-
 DEV=$dev SIZE=8m QD=16 RW=randwrite IOMEM=malloc fio --output-format=terse \
 	--terse-version=3 /tests/fio/nvme-verify.fio >/tmp/fio-bg.out 2>&1 &
 pid=$!

@@ -35,17 +35,6 @@ dev=/dev/${c}n1
 [ "$(cat /sys/module/nvme_iova/parameters/io_timeout)" = 1 ] ||
 	fail "nvme_iova io_timeout is not 1"
 
-# wait_pid PID SECONDS WHAT: wait for PID, failing if it is still alive after
-wait_pid() {
-	_n=$(($2 * 10))
-	while kill -0 "$1" 2>/dev/null; do
-		_n=$((_n - 1))
-		[ $_n -gt 0 ] || fail "$3 hangs: still running after $2 s"
-		sleep 0.1
-	done
-	wait "$1"
-}
-
 # since MARK: kernel messages after the marker MARK (written by mark)
 mark() {
 	echo "nvme-timeout $$: $1" >/dev/kmsg
