@@ -56,9 +56,9 @@ def kernel_module_names(moddir):
     return index
 
 
-def kernel_modules(moddir, wanted):
-    """Map each wanted module and its dependencies to its file in moddir."""
-    index = kernel_module_names(moddir)
+def kernel_modules(moddir, index, wanted):
+    """Map each wanted module and its dependencies to its file in moddir
+    (index: kernel_module_names(moddir))."""
     builtin = set()
     bpath = os.path.join(moddir, "modules.builtin")
     if os.path.exists(bpath):
@@ -174,11 +174,11 @@ def main():
     with open(os.path.join(TOP, "tests", "guest", "kernel-modules.list")) as f:
         wanted = [w for line in f for w in line.split("#", 1)[0].split()]
     # NAME? : only where this kernel has NAME as a module
-    present = kernel_module_names(moddir)
+    index = kernel_module_names(moddir)
     wanted = [w for w in wanted if not w.endswith("?")] + \
-        [w[:-1] for w in wanted if w.endswith("?") and w[:-1].replace("-", "_") in present]
+        [w[:-1] for w in wanted if w.endswith("?") and w[:-1].replace("-", "_") in index]
     dst_moddir = os.path.join(root, "lib", "modules", abi)
-    for name, src in kernel_modules(moddir, wanted).items():
+    for name, src in kernel_modules(moddir, index, wanted).items():
         rel = os.path.relpath(src, moddir)
         rel = re.sub(r"\.(xz|zst|gz)$", "", rel)
         copy_module(src, os.path.join(dst_moddir, rel))
