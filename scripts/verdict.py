@@ -21,10 +21,13 @@ Oops, general protection fault, lockup, hung task, IOMMU fault or call trace
 Bad lines outside any test fail the pseudo-test "boot" (before the first test)
 or the test just finished (kernel messages can lag the @@END line).  A guest
 that did not power off in time, or stopped before @@DONE, fails "poweroff" and
-every test it did not finish.  An oops before @@GUEST-START is a known TCG
-flake of early boot, and so is a guest the runner stopped because it had not
-reached user space by its boot deadline (a silent hang before any of our
-modules is loaded): the run asks to be retried (the runner decides how often).
+every test it did not finish.  A guest that never reached user space
+(@@GUEST-START, printed before any of our modules is loaded) ran nothing of
+ours: an oops there is a known TCG flake of early boot, and so are a silent
+hang the runner stopped at its boot deadline and a QEMU that exited with no
+kernel message (a triple fault under -no-reboot).  Such a run asks to be
+retried (the runner decides how often); its reason names the last console
+line.
 
 Usage as a command: verdict.py CONSOLE_LOG [--tests a,b,c] [--timed-out]
 """
@@ -125,6 +128,7 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None,
     last = None         # test whose expectations are active / last ended
     started = done = False
     early_flake = None
+    texts = []          # console lines before user space
     windows = {}        # label -> [t_begin, t_end]
     ops = {}            # label -> requests declared by the guest
     checks = []         # (test, label, op, value)
@@ -138,6 +142,8 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None,
     for item in lines:
         t, line = item if isinstance(item, tuple) else (None, item)
         line = line.rstrip("\r\n")
+        if not started:
+            texts.append(line)
         pos = line.find("@@")
         if pos >= 0 and not KTIME.match(line):
             words = line[pos + 2:].split()
@@ -240,10 +246,17 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None,
             else:
                 tt.fail("not run: the guest stopped before it")
     if not started:
+        tail = next((ln for ln in reversed(texts) if ln.strip()), "")
         boot.fail("the guest never reached user space"
-                  + (f" within {boot_deadline} s" if boot_deadline else ""))
-        if boot_deadline and early_flake is None:
-            early_flake = f"no user space within {boot_deadline} s (early-boot hang)"
+                  + (f" within {boot_deadline} s" if boot_deadline else "")
+                  + f"; last console line: {tail.strip()[:160] or '(none)'}")
+        if early_flake is None:
+            if boot_deadline or timed_out:
+                early_flake = (f"no user space within {boot_deadline or timeout} s "
+                               "(early-boot hang)")
+            else:
+                early_flake = ("QEMU stopped before user space with no kernel message "
+                               f"(last console line: {tail.strip()[:120] or '(none)'})")
 
     results = [boot.result()] if boot.reasons else []
     results += [tests[n].result() for n in order]

@@ -97,12 +97,29 @@ class Verdict(unittest.TestCase):
         self.assertEqual(status(res)["iommu-mode"], "FAIL")
         self.assertIn("no user space within 120 s", reasons(res, "poweroff"))
 
-    def test_hang_without_boot_deadline_is_not_retried(self):
+    def test_hang_at_the_overall_timeout_before_user_space_is_retried(self):
+        # no boot deadline (it was longer than the run's limit): the same
+        # pre-user-space hang, still nothing of ours ran
         res = verdict.analyse(load("early-hang.log"), ["iommu-mode"], timed_out=True,
                               timeout=60)
-        self.assertFalse(res["retry"])
+        self.assertTrue(res["retry"])
+        self.assertIn("no user space within 60 s", res["retry_reason"])
         self.assertIn("never reached user space", reasons(res, "boot"))
         self.assertIn("within 60 s", reasons(res, "poweroff"))
+
+    def test_qemu_exit_before_user_space_is_retried(self):
+        # a triple fault under -no-reboot: QEMU exits, the kernel says nothing
+        res = verdict.analyse(load("early-exit.log"), ["iommu-mode"])
+        self.assertTrue(res["retry"])
+        self.assertIn("QEMU stopped before user space", res["retry_reason"])
+        self.assertIn("Freeing unused kernel image", res["retry_reason"])
+        self.assertIn("last console line: [    2.9", reasons(res, "boot"))
+        self.assertEqual(status(res)["iommu-mode"], "FAIL")
+        self.assertIn("before reporting @@DONE", reasons(res, "poweroff"))
+
+    def test_exit_after_user_space_is_not_retried(self):
+        res = verdict.analyse(load("no-poweroff.log"), ["iommu-mode", "stock-iotlb"])
+        self.assertFalse(res["retry"])
 
     def test_late_oops_is_not_retried(self):
         res = verdict.analyse(load("late-oops.log"), ["iommu-mode", "stock-fio-verify"])
