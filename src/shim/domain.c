@@ -42,7 +42,6 @@ static void dmashim_ctx_release(struct kref *ref)
 {
 	struct dmashim_ctx *ctx = container_of(ref, struct dmashim_ctx, ref);
 
-	xa_destroy(&ctx->ranges);
 	free_percpu(ctx->stats);
 	put_device(ctx->dev);
 	/* lookups walk the table under RCU only */
@@ -188,26 +187,23 @@ static struct dmashim_ctx *dmashim_lookup(struct device *dev)
  * dmashim_ctx_find - the context of a device that already has one
  * @dev: the device
  *
- * Lock-free: every dma_iova_* call of a driver comes through here, on every
- * CPU at once, so it takes no shared lock; the table changes only when a
- * device is unbound.
+ * Lock-free and reference-free: every dma_iova_* call of a driver comes
+ * through here, on every CPU at once.  The context stays valid until the
+ * caller's rcu_read_unlock(): a context is removed only after it has left
+ * the table and a grace period has passed (dmashim_forget()).
  *
- * Context: any context.
+ * Context: any context, under rcu_read_lock().
  *
- * Return: the context with a reference held, or NULL.
+ * Return: the context, or NULL.
  */
 struct dmashim_ctx *dmashim_ctx_find(struct device *dev)
 {
 	struct dmashim_ctx *ctx;
 
-	rcu_read_lock();
 	hash_for_each_possible_rcu(dmashim_table, ctx, node, (unsigned long)dev)
-		if (ctx->dev == dev && kref_get_unless_zero(&ctx->ref))
-			goto out;
-	ctx = NULL;
-out:
-	rcu_read_unlock();
-	return ctx;
+		if (ctx->dev == dev)
+			return ctx;
+	return NULL;
 }
 
 /*
@@ -240,7 +236,7 @@ static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
 	ctx->dev = get_device(dev);
 	ctx->domain = domain;
 	kref_init(&ctx->ref);
-	xa_init_flags(&ctx->ranges, XA_FLAGS_LOCK_IRQ);
+	dmashim_ranges_init_ctx(ctx);
 	INIT_WORK(&ctx->debugfs_work, dmashim_debugfs_work);
 	dmashim_fq_init(ctx);
 	ctx->iovad = dmashim_find_iovad(dev, domain, &ctx->reason);
@@ -260,19 +256,9 @@ static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
 	return ctx;
 }
 
-/**
- * dmashim_ctx_get - the context to allocate IOVAs for a device
- * @dev: the device
- * @why: set to the fallback reason when NULL is returned
- *
- * Creates and validates the context on first use.  Callable in atomic
- * context.
- *
- * Return: the context with a reference held, or NULL if the shim cannot
- * translate for this device (the caller must fall back).
- */
-struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
-				    enum dmashim_fallback *why)
+/* First use of a device: classify it, create and validate its context. */
+static struct dmashim_ctx *dmashim_ctx_create(struct device *dev,
+					      enum dmashim_fallback *why)
 {
 	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
 	struct dmashim_ctx *ctx, *old;
@@ -280,43 +266,65 @@ struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
 
 	if (dmashim_unusable(dev, domain, why))
 		return NULL;
-	ctx = dmashim_ctx_find(dev);
-	if (ctx && ctx->domain != domain) {
-		/* The device changed domains: start again. */
-		*why = DMASHIM_FB_VALIDATION;
-		dmashim_ctx_put(ctx);
+	ctx = dmashim_ctx_new(dev, domain);
+	if (!ctx) {
+		*why = DMASHIM_FB_NOMEM;
 		return NULL;
 	}
-	if (!ctx) {
-		ctx = dmashim_ctx_new(dev, domain);
-		if (!ctx) {
-			*why = DMASHIM_FB_NOMEM;
-			return NULL;
-		}
-		spin_lock_irqsave(&dmashim_table_lock, flags);
-		old = dmashim_lookup(dev);
-		if (old) {
-			kref_get(&old->ref);
-			spin_unlock_irqrestore(&dmashim_table_lock, flags);
-			dmashim_ctx_put(ctx);
-			ctx = old;
-		} else {
-			kref_get(&ctx->ref);
-			hash_add_rcu(dmashim_table, &ctx->node, (unsigned long)dev);
-			spin_unlock_irqrestore(&dmashim_table_lock, flags);
-			if (ctx->failed)
-				dev_warn(dev, "two-step DMA falls back to the regular DMA API: %s\n",
-					 ctx->reason);
-			else
-				dev_info(dev, "two-step DMA through the %s IOMMU domain\n",
-					 ctx->lazy ? "lazy" : "strict");
-			kref_get(&ctx->ref);
-			schedule_work(&ctx->debugfs_work);
-		}
-	}
-	if (ctx->failed) {
-		*why = DMASHIM_FB_VALIDATION;
+	spin_lock_irqsave(&dmashim_table_lock, flags);
+	old = dmashim_lookup(dev);
+	if (old) {
+		/* another CPU was first; ours was never visible */
+		spin_unlock_irqrestore(&dmashim_table_lock, flags);
 		dmashim_ctx_put(ctx);
+		return old;
+	}
+	hash_add_rcu(dmashim_table, &ctx->node, (unsigned long)dev);
+	kref_get(&ctx->ref);	/* the debugfs work's */
+	spin_unlock_irqrestore(&dmashim_table_lock, flags);
+	if (ctx->failed)
+		dev_warn(dev, "two-step DMA falls back to the regular DMA API: %s\n",
+			 ctx->reason);
+	else
+		dev_info(dev, "two-step DMA through the %s IOMMU domain\n",
+			 ctx->lazy ? "lazy" : "strict");
+	schedule_work(&ctx->debugfs_work);
+	return ctx;
+}
+
+/**
+ * dmashim_ctx_get - the context to allocate IOVAs for a device
+ * @dev: the device
+ * @why: set to the fallback reason when NULL is returned
+ *
+ * Creates and validates the context on first use.  Later calls only look
+ * it up and read the device's untrusted flag: the device's domain cannot
+ * change under a bound driver (the IOMMU core changes a group's domain only
+ * while no driver is bound, or hands the group to VFIO, which needs every
+ * driver unbound), and unbinding the driver drops the context.
+ *
+ * Context: any context, under rcu_read_lock().
+ *
+ * Return: the context (valid until rcu_read_unlock()), or NULL if the shim
+ * cannot translate for this device (the caller must fall back).
+ */
+struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
+				    enum dmashim_fallback *why)
+{
+	struct dmashim_ctx *ctx = dmashim_ctx_find(dev);
+
+	if (unlikely(!ctx)) {
+		ctx = dmashim_ctx_create(dev, why);
+		if (!ctx)
+			return NULL;
+	}
+	if (unlikely(ctx->failed)) {
+		*why = DMASHIM_FB_VALIDATION;
+		return NULL;
+	}
+	/* a flag, not the domain: read on every call, it costs one load */
+	if (unlikely(dmashim_dev_untrusted(dev))) {
+		*why = DMASHIM_FB_UNTRUSTED;
 		return NULL;
 	}
 	return ctx;
@@ -326,17 +334,17 @@ struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
  * dmashim_count_fallback - count a try_alloc that returned false
  * @dev: the device
  * @why: the reason
+ *
+ * Context: under rcu_read_lock().
  */
 void dmashim_count_fallback(struct device *dev, enum dmashim_fallback why)
 {
 	struct dmashim_ctx *ctx = dmashim_ctx_find(dev);
 
-	if (ctx) {
-		this_cpu_add(ctx->stats->fallbacks[why], 1);
-		dmashim_ctx_put(ctx);
-	} else {
+	if (ctx)
+		this_cpu_inc(ctx->stats->fallbacks[why]);
+	else
 		this_cpu_inc(dmashim_orphan_stats->fallbacks[why]);
-	}
 }
 
 /* Orphan counters (devices without a context) are shown as "other". */
@@ -345,7 +353,10 @@ struct dmashim_counters __percpu *dmashim_orphans(void)
 	return dmashim_orphan_stats;
 }
 
-/* Undo everything for a device that goes away. */
+/*
+ * Undo everything for a device that goes away.  The context has left the
+ * table and a grace period has passed: no dma_iova_* call still uses it.
+ */
 static void dmashim_ctx_remove(struct dmashim_ctx *ctx)
 {
 	if (cancel_work_sync(&ctx->debugfs_work))
@@ -366,8 +377,10 @@ static void dmashim_forget(struct device *dev)
 	if (ctx)
 		hash_del_rcu(&ctx->node);
 	spin_unlock_irqrestore(&dmashim_table_lock, flags);
-	if (ctx)
+	if (ctx) {
+		synchronize_rcu();
 		dmashim_ctx_remove(ctx);
+	}
 }
 
 /**
@@ -425,10 +438,26 @@ static struct notifier_block dmashim_pci_nb = {
 
 int dmashim_domains_init(void)
 {
+	int ret;
+
+	ret = dmashim_ranges_init();
+	if (ret)
+		return ret;
 	dmashim_orphan_stats = alloc_percpu(struct dmashim_counters);
-	if (!dmashim_orphan_stats)
-		return -ENOMEM;
-	return bus_register_notifier(&pci_bus_type, &dmashim_pci_nb);
+	if (!dmashim_orphan_stats) {
+		ret = -ENOMEM;
+		goto out_ranges;
+	}
+	ret = bus_register_notifier(&pci_bus_type, &dmashim_pci_nb);
+	if (ret)
+		goto out_stats;
+	return 0;
+
+out_stats:
+	free_percpu(dmashim_orphan_stats);
+out_ranges:
+	dmashim_ranges_exit();
+	return ret;
 }
 
 void dmashim_domains_exit(void)
@@ -446,7 +475,9 @@ void dmashim_domains_exit(void)
 		hlist_add_head(&ctx->node, &gone);
 	}
 	spin_unlock_irqrestore(&dmashim_table_lock, flags);
+	synchronize_rcu();
 	hlist_for_each_entry_safe(ctx, tmp, &gone, node)
 		dmashim_ctx_remove(ctx);
+	dmashim_ranges_exit();
 	free_percpu(dmashim_orphan_stats);
 }

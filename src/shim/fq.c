@@ -4,34 +4,23 @@
  *
  * dma-iommu's own flush queue is private, so the shim keeps one per
  * device.  A destroyed range is unmapped at once but its IOTLB flush is
- * deferred: the range (its IOVA, the extent to invalidate and the page-table
- * pages the unmap released) waits on the queue.  The queue is flushed when
- * it holds DMASHIM_FQ_MAX ranges or DMASHIM_FQ_MAX_PAGES granules of IOVA
- * space, when an allocation finds no space, DMASHIM_FQ_TIMEOUT_MS after its first
- * entry, when the device's driver is unbound and when the module unloads.
+ * deferred: the range's record (its IOVA, the extent to invalidate and the
+ * page-table pages the unmap released) waits on the queue.  The queue is
+ * flushed when it holds DMASHIM_FQ_MAX ranges or DMASHIM_FQ_MAX_PAGES
+ * granules of IOVA space, when an allocation finds no space,
+ * DMASHIM_FQ_TIMEOUT_MS after its first entry, when the device's driver is
+ * unbound and when the module unloads.
  * A flush is one IOTLB invalidation covering every queued range, through
  * the IOMMU driver's own iotlb_sync (which also frees the page-table pages
  * in the way the driver expects); only after it returns are the IOVAs given
  * back to the allocator, so no IOVA is reused while a stale IOTLB entry may
  * still translate it.
  */
-#include <linux/slab.h>
-
 #include "shim.h"
 
 #define DMASHIM_FQ_MAX		256
 #define DMASHIM_FQ_MAX_PAGES	8192	/* granules of IOVA space held back */
 #define DMASHIM_FQ_TIMEOUT_MS	10
-
-struct dmashim_fq_entry {
-	struct list_head node;
-	unsigned long pfn;
-	unsigned long npages;
-	unsigned long start;		/* extent to invalidate */
-	unsigned long end;
-	size_t pgsize;
-	struct list_head freelist;	/* page-table pages to free */
-};
 
 /**
  * dmashim_fq_flush - flush now and free everything queued so far
@@ -41,7 +30,7 @@ struct dmashim_fq_entry {
  */
 void dmashim_fq_flush(struct dmashim_ctx *ctx)
 {
-	struct dmashim_fq_entry *e, *tmp;
+	struct dmashim_range *e, *tmp;
 	struct iommu_iotlb_gather gather;
 	struct list_head *fl;
 	unsigned long flags;
@@ -59,7 +48,7 @@ void dmashim_fq_flush(struct dmashim_ctx *ctx)
 	fl = dmashim_gather_freelist(&gather);
 	gather.start = ULONG_MAX;
 	gather.end = 0;
-	list_for_each_entry(e, &batch, node) {
+	list_for_each_entry(e, &batch, fq_node) {
 		gather.start = min(gather.start, e->start);
 		gather.end = max(gather.end, e->end);
 		if (!gather.pgsize || e->pgsize < gather.pgsize)
@@ -69,11 +58,11 @@ void dmashim_fq_flush(struct dmashim_ctx *ctx)
 	}
 	dmashim_ops_iotlb_sync(ctx->domain, &gather);
 
-	list_for_each_entry_safe(e, tmp, &batch, node) {
+	list_for_each_entry_safe(e, tmp, &batch, fq_node) {
 		free_iova_fast(ctx->iovad, e->pfn, e->npages);
-		kfree(e);
+		dmashim_range_free(e);
 	}
-	this_cpu_add(ctx->stats->fq_flushes, 1);
+	this_cpu_inc(ctx->stats->fq_flushes);
 }
 
 static void dmashim_fq_work(struct work_struct *work)
@@ -94,47 +83,38 @@ void dmashim_fq_init(struct dmashim_ctx *ctx)
 /**
  * dmashim_fq_queue - defer the flush and the free of an unmapped range
  * @ctx: device context (lazy domain)
- * @pfn: first IOVA pfn of the range
- * @npages: its length in granules
+ * @r: the range's record, no longer tracked; the queue owns it now
  * @gather: what its unmap gathered; the page-table pages move to the queue
  *
  * Context: any context.
  */
-void dmashim_fq_queue(struct dmashim_ctx *ctx, unsigned long pfn,
-		      unsigned long npages, struct iommu_iotlb_gather *gather)
+void dmashim_fq_queue(struct dmashim_ctx *ctx, struct dmashim_range *r,
+		      struct iommu_iotlb_gather *gather)
 {
-	struct dmashim_fq_entry *e = kmalloc(sizeof(*e), GFP_ATOMIC);
 	struct list_head *fl = dmashim_gather_freelist(gather);
 	unsigned long flags, pages;
 	unsigned int n;
 
-	if (!e) {
-		/* no room to defer: flush now, as a strict domain would */
-		dmashim_ops_iotlb_sync(ctx->domain, gather);
-		free_iova_fast(ctx->iovad, pfn, npages);
-		return;
-	}
-	e->pfn = pfn;
-	e->npages = npages;
-	e->start = gather->start;
-	e->end = gather->end;
-	e->pgsize = gather->pgsize;
-	INIT_LIST_HEAD(&e->freelist);
+	r->start = gather->start;
+	r->end = gather->end;
+	r->pgsize = gather->pgsize;
+	INIT_LIST_HEAD(&r->freelist);
 	if (fl)
-		list_splice_init(fl, &e->freelist);
+		list_splice_init(fl, &r->freelist);
 
 	spin_lock_irqsave(&ctx->fq_lock, flags);
-	list_add_tail(&e->node, &ctx->fq_list);
+	list_add_tail(&r->fq_node, &ctx->fq_list);
 	n = ++ctx->fq_count;
-	pages = ctx->fq_pages += npages;
+	pages = ctx->fq_pages += r->npages;
 	spin_unlock_irqrestore(&ctx->fq_lock, flags);
-	this_cpu_add(ctx->stats->fq_queued, 1);
+	this_cpu_inc(ctx->stats->fq_queued);
 
 	if (n >= DMASHIM_FQ_MAX || pages >= DMASHIM_FQ_MAX_PAGES)
 		dmashim_fq_flush(ctx);
 	else if (n == 1)
-		mod_delayed_work(system_wq, &ctx->fq_work,
-				 msecs_to_jiffies(DMASHIM_FQ_TIMEOUT_MS));
+		/* a timer still pending from an earlier batch only comes sooner */
+		queue_delayed_work(system_wq, &ctx->fq_work,
+				   msecs_to_jiffies(DMASHIM_FQ_TIMEOUT_MS));
 }
 
 /**

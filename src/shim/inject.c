@@ -9,32 +9,26 @@
 
 #include "shim.h"
 
-static unsigned int fail_alloc_every;
-module_param(fail_alloc_every, uint, 0644);
+unsigned int dmashim_fail_alloc_every;
+module_param_named(fail_alloc_every, dmashim_fail_alloc_every, uint, 0644);
 MODULE_PARM_DESC(fail_alloc_every,
 		 "Make every Nth dma_iova_try_alloc fall back (0: never, 1: always; default 0)");
 
-static unsigned int fail_link_every;
-module_param(fail_link_every, uint, 0644);
+unsigned int dmashim_fail_link_every;
+module_param_named(fail_link_every, dmashim_fail_link_every, uint, 0644);
 MODULE_PARM_DESC(fail_link_every,
 		 "Make every Nth dma_iova_link fail with -ENOMEM (0: never, 1: always; default 0)");
 
 static atomic_t alloc_calls = ATOMIC_INIT(0);
 static atomic_t link_calls = ATOMIC_INIT(0);
 
-static bool dmashim_nth(unsigned int every, atomic_t *calls)
+/* Injection is on (@every > 0): is this call the Nth? */
+bool dmashim_inject_nth_alloc(unsigned int every)
 {
-	if (!every)
-		return false;
-	return (unsigned int)atomic_inc_return(calls) % every == 0;
+	return (unsigned int)atomic_inc_return(&alloc_calls) % every == 0;
 }
 
-bool dmashim_inject_alloc_failure(void)
+bool dmashim_inject_nth_link(unsigned int every)
 {
-	return dmashim_nth(READ_ONCE(fail_alloc_every), &alloc_calls);
-}
-
-bool dmashim_inject_link_failure(void)
-{
-	return dmashim_nth(READ_ONCE(fail_link_every), &link_calls);
+	return (unsigned int)atomic_inc_return(&link_calls) % every == 0;
 }

@@ -11,6 +11,7 @@
  */
 #include <linux/dma-mapping.h>
 #include <linux/export.h>
+#include <linux/hash.h>
 #include <linux/slab.h>
 
 #include "shim.h"
@@ -182,14 +183,44 @@ static unsigned long dmashim_limit_pfn(struct dmashim_ctx *ctx,
 	return limit >> ctx->shift;
 }
 
+static struct kmem_cache *dmashim_range_cache;
+
+int dmashim_ranges_init(void)
+{
+	dmashim_range_cache = KMEM_CACHE(dmashim_range, 0);
+	return dmashim_range_cache ? 0 : -ENOMEM;
+}
+
+void dmashim_ranges_exit(void)
+{
+	kmem_cache_destroy(dmashim_range_cache);
+}
+
+void dmashim_ranges_init_ctx(struct dmashim_ctx *ctx)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ctx->ranges); i++) {
+		spin_lock_init(&ctx->ranges[i].lock);
+		INIT_HLIST_HEAD(&ctx->ranges[i].head);
+	}
+}
+
+static struct dmashim_range_bucket *dmashim_bucket(struct dmashim_ctx *ctx,
+						   unsigned long pfn)
+{
+	return &ctx->ranges[hash_long(pfn, DMASHIM_RANGE_HASH_BITS)];
+}
+
 /* Remember an outstanding range for leak reports and cleanup. */
 static bool dmashim_track(struct dmashim_ctx *ctx, unsigned long pfn,
 			  unsigned long npages, void *caller)
 {
-	struct dmashim_range *r = kmalloc(sizeof(*r), GFP_ATOMIC);
+	struct dmashim_range_bucket *b = dmashim_bucket(ctx, pfn);
+	struct dmashim_range *r;
 	unsigned long flags;
-	void *old;
 
+	r = kmem_cache_alloc(dmashim_range_cache, GFP_ATOMIC);
 	if (!r)
 		return false;
 	r->pfn = pfn;
@@ -199,25 +230,34 @@ static bool dmashim_track(struct dmashim_ctx *ctx, unsigned long pfn,
 	 * Callers may hold interrupts off or run in hard-IRQ context (a
 	 * completion handler unmapping): save and restore, never enable.
 	 */
-	xa_lock_irqsave(&ctx->ranges, flags);
-	old = __xa_store(&ctx->ranges, pfn, r, GFP_ATOMIC);
-	xa_unlock_irqrestore(&ctx->ranges, flags);
-	if (xa_err(old)) {
-		kfree(r);
-		return false;
-	}
+	spin_lock_irqsave(&b->lock, flags);
+	hlist_add_head(&r->node, &b->head);
+	spin_unlock_irqrestore(&b->lock, flags);
 	return true;
 }
 
-static void dmashim_untrack(struct dmashim_ctx *ctx, unsigned long pfn)
+/* Forget a range being freed; its record is the caller's (NULL: none). */
+static struct dmashim_range *dmashim_untrack(struct dmashim_ctx *ctx,
+					     unsigned long pfn)
 {
+	struct dmashim_range_bucket *b = dmashim_bucket(ctx, pfn);
+	struct dmashim_range *r;
 	unsigned long flags;
-	void *r;
 
-	xa_lock_irqsave(&ctx->ranges, flags);
-	r = __xa_erase(&ctx->ranges, pfn);
-	xa_unlock_irqrestore(&ctx->ranges, flags);
-	kfree(r);
+	spin_lock_irqsave(&b->lock, flags);
+	hlist_for_each_entry(r, &b->head, node) {
+		if (r->pfn == pfn) {
+			hlist_del(&r->node);
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&b->lock, flags);
+	return r;
+}
+
+void dmashim_range_free(struct dmashim_range *r)
+{
+	kmem_cache_free(dmashim_range_cache, r);
 }
 
 /**
@@ -248,72 +288,72 @@ bool dmashim_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 {
 	enum dmashim_fallback why;
 	struct dmashim_ctx *ctx;
-	unsigned long pfn, npages;
+	unsigned long pfn, npages, limit;
 	size_t pad;
 
 	memset(state, 0, sizeof(*state));
+	rcu_read_lock();
 	ctx = dmashim_ctx_get(dev, &why);
 	if (!ctx)
 		goto fallback;
 	/* caller bugs, which mainline warns about too */
 	if (WARN_ON_ONCE(!size) || WARN_ON_ONCE(size & DMA_IOVA_USE_SWIOTLB)) {
 		why = DMASHIM_FB_SIZE;
-		goto fallback_put;
+		goto fallback;
 	}
 	if (dmashim_inject_alloc_failure()) {
 		why = DMASHIM_FB_INJECTED;
-		goto fallback_put;
+		goto fallback;
 	}
 	pad = dmashim_offset(ctx, phys);
 	npages = dmashim_iova_pages(ctx, size + pad);
+	limit = dmashim_limit_pfn(ctx, dev);
 	pfn = 0;
 	/* Like the DMA API: PCI devices try the space below 4 GiB first. */
-	if (dev_is_pci(dev) && dmashim_limit_pfn(ctx, dev) > ctx->iovad->dma_32bit_pfn)
+	if (dev_is_pci(dev) && limit > ctx->iovad->dma_32bit_pfn)
 		pfn = alloc_iova_fast(ctx->iovad, npages,
 				      ctx->iovad->dma_32bit_pfn, false);
 	if (!pfn)
-		pfn = alloc_iova_fast(ctx->iovad, npages,
-				      dmashim_limit_pfn(ctx, dev), true);
+		pfn = alloc_iova_fast(ctx->iovad, npages, limit, true);
 	if (!pfn && ctx->lazy && dmashim_fq_depth(ctx)) {
 		/* space held back by deferred frees: flush them, try again */
 		dmashim_fq_flush(ctx);
-		pfn = alloc_iova_fast(ctx->iovad, npages,
-				      dmashim_limit_pfn(ctx, dev), true);
+		pfn = alloc_iova_fast(ctx->iovad, npages, limit, true);
 	}
 	if (!pfn) {
 		why = DMASHIM_FB_NOSPACE;
-		goto fallback_put;
+		goto fallback;
 	}
 	if (!dmashim_track(ctx, pfn, npages, __builtin_return_address(0))) {
 		free_iova_fast(ctx->iovad, pfn, npages);
 		why = DMASHIM_FB_NOMEM;
-		goto fallback_put;
+		goto fallback;
 	}
 	state->addr = ((dma_addr_t)pfn << ctx->shift) + pad;
 	state->__size = size;
-	this_cpu_add(ctx->stats->allocs, 1);
-	dmashim_ctx_put(ctx);
+	this_cpu_inc(ctx->stats->allocs);
+	rcu_read_unlock();
 	return true;
 
-fallback_put:
-	dmashim_ctx_put(ctx);
 fallback:
 	dmashim_count_fallback(dev, why);
+	rcu_read_unlock();
 	return false;
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_try_alloc);
 
-/* The context of a device with a live range; complains if there is none. */
+/*
+ * The context of a device with a live range; complains if there is none.
+ * Called under rcu_read_lock(), which keeps the context alive.
+ */
 static struct dmashim_ctx *dmashim_ctx_of(struct device *dev,
 					  struct dma_iova_state *state)
 {
 	struct dmashim_ctx *ctx = dmashim_ctx_find(dev);
 
-	if (!ctx || ctx->failed || !dma_use_iova(state)) {
+	if (unlikely(!ctx || ctx->failed || !dma_use_iova(state))) {
 		dev_err_ratelimited(dev, "dma_iova call on a range the shim did not allocate (%pad)\n",
 				    &state->addr);
-		if (ctx)
-			dmashim_ctx_put(ctx);
 		return NULL;
 	}
 	return ctx;
@@ -345,12 +385,16 @@ int dmashim_iova_link(struct device *dev, struct dma_iova_state *state,
 		      phys_addr_t phys, size_t offset, size_t size,
 		      enum dma_data_direction dir, unsigned long attrs)
 {
-	struct dmashim_ctx *ctx = dmashim_ctx_of(dev, state);
+	struct dmashim_ctx *ctx;
 	size_t pad, len;
 	int ret;
 
-	if (!ctx)
-		return -EINVAL;
+	rcu_read_lock();
+	ctx = dmashim_ctx_of(dev, state);
+	if (!ctx) {
+		ret = -EINVAL;
+		goto out;
+	}
 	pad = dmashim_offset(ctx, phys);
 	if (WARN_ON_ONCE(pad && offset)) {
 		ret = -EIO;
@@ -365,13 +409,13 @@ int dmashim_iova_link(struct device *dev, struct dma_iova_state *state,
 			  dmashim_prot(dev, dir, attrs));
 	if (ret)
 		goto out_err;
-	this_cpu_add(ctx->stats->links, 1);
+	this_cpu_inc(ctx->stats->links);
 	this_cpu_add(ctx->stats->bytes_mapped, size);
 	goto out;
 out_err:
-	this_cpu_add(ctx->stats->link_errors, 1);
+	this_cpu_inc(ctx->stats->link_errors);
 out:
-	dmashim_ctx_put(ctx);
+	rcu_read_unlock();
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_link);
@@ -393,14 +437,17 @@ EXPORT_SYMBOL_GPL(dmashim_iova_link);
 int dmashim_iova_sync(struct device *dev, struct dma_iova_state *state,
 		      size_t offset, size_t size)
 {
-	struct dmashim_ctx *ctx = dmashim_ctx_of(dev, state);
-	int ret;
+	struct dmashim_ctx *ctx;
+	int ret = -EINVAL;
 
-	if (!ctx)
-		return -EINVAL;
-	ret = dmashim_ops_sync_map(ctx->domain, state->addr + offset, size);
-	this_cpu_add(ctx->stats->syncs, 1);
-	dmashim_ctx_put(ctx);
+	rcu_read_lock();
+	ctx = dmashim_ctx_of(dev, state);
+	if (ctx) {
+		ret = dmashim_ops_sync_map(ctx->domain, state->addr + offset,
+					   size);
+		this_cpu_inc(ctx->stats->syncs);
+	}
+	rcu_read_unlock();
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_sync);
@@ -409,13 +456,16 @@ EXPORT_SYMBOL_GPL(dmashim_iova_sync);
 static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 			   size_t offset, size_t size, bool free)
 {
-	struct dmashim_ctx *ctx = dmashim_ctx_of(dev, state);
 	struct iommu_iotlb_gather gather;
 	size_t pad, len, unmapped = 0;
 	unsigned long addr, pfn, npages;
+	struct dmashim_range *r;
+	struct dmashim_ctx *ctx;
 
+	rcu_read_lock();
+	ctx = dmashim_ctx_of(dev, state);
 	if (!ctx)
-		return;
+		goto out;
 	addr = state->addr + offset;
 	pad = dmashim_offset(ctx, addr);
 	addr -= pad;
@@ -433,7 +483,7 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 	WARN_ONCE(unmapped != len, "dma_iova_shim: unmapped %zu of %zu bytes\n",
 		  unmapped, len);
 	if (len)
-		this_cpu_add(ctx->stats->unlinks, 1);
+		this_cpu_inc(ctx->stats->unlinks);
 	if (!free) {
 		if (unmapped)
 			dmashim_ops_iotlb_sync(ctx->domain, &gather);
@@ -443,8 +493,8 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 	pad = dmashim_offset(ctx, state->addr);
 	pfn = (state->addr - pad) >> ctx->shift;
 	npages = dmashim_iova_pages(ctx, dma_iova_size(state) + pad);
-	dmashim_untrack(ctx, pfn);
-	this_cpu_add(ctx->stats->frees, 1);
+	r = dmashim_untrack(ctx, pfn);
+	this_cpu_inc(ctx->stats->frees);
 	if (ctx->dma_ops_fq && unmapped) {
 		/*
 		 * The domain's ->unmap() would invalidate at once: let the
@@ -454,15 +504,19 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 		 */
 		dma_unmap_page(dev, (dma_addr_t)pfn << ctx->shift,
 			       npages << ctx->shift, DMA_BIDIRECTIONAL);
-	} else if (ctx->lazy && unmapped) {
-		dmashim_fq_queue(ctx, pfn, npages, &gather);
+	} else if (ctx->lazy && unmapped && r) {
+		/* the record goes on the queue: it is freed with the IOVA */
+		dmashim_fq_queue(ctx, r, &gather);
+		r = NULL;
 	} else {
 		if (unmapped)
 			dmashim_ops_iotlb_sync(ctx->domain, &gather);
 		free_iova_fast(ctx->iovad, pfn, npages);
 	}
+	if (r)
+		dmashim_range_free(r);
 out:
-	dmashim_ctx_put(ctx);
+	rcu_read_unlock();
 }
 
 /**
@@ -553,24 +607,34 @@ static size_t dmashim_unmap_linked(struct dmashim_ctx *ctx, unsigned long pfn,
 
 /**
  * dmashim_release_ranges - report and release every outstanding range
- * @ctx: the device context (its device is going away)
+ * @ctx: the device context (its device is going away; no dma_iova_* call
+ *	can still be running on it)
  */
 void dmashim_release_ranges(struct dmashim_ctx *ctx)
 {
-	struct dmashim_range *r;
 	struct iommu_iotlb_gather gather;
-	unsigned long index;
+	struct dmashim_range *r;
+	struct hlist_node *tmp;
+	unsigned long flags;
+	unsigned int i;
 	size_t len;
+	HLIST_HEAD(leaked);
 
-	xa_for_each(&ctx->ranges, index, r) {
-		len = r->npages << ctx->shift;
-		dev_err(ctx->dev, "leaked IOVA range %#llx + %zu allocated by %pS: released\n",
-			(u64)r->pfn << ctx->shift, len, r->caller);
-		iommu_iotlb_gather_init(&gather);
-		if (dmashim_unmap_linked(ctx, r->pfn, r->npages, &gather))
-			dmashim_ops_iotlb_sync(ctx->domain, &gather);
-		free_iova_fast(ctx->iovad, r->pfn, r->npages);
-		dmashim_untrack(ctx, index);
-		this_cpu_inc(ctx->stats->frees);
+	for (i = 0; i < ARRAY_SIZE(ctx->ranges); i++) {
+		spin_lock_irqsave(&ctx->ranges[i].lock, flags);
+		hlist_move_list(&ctx->ranges[i].head, &leaked);
+		spin_unlock_irqrestore(&ctx->ranges[i].lock, flags);
+		hlist_for_each_entry_safe(r, tmp, &leaked, node) {
+			len = r->npages << ctx->shift;
+			dev_err(ctx->dev, "leaked IOVA range %#llx + %zu allocated by %pS: released\n",
+				(u64)r->pfn << ctx->shift, len, r->caller);
+			iommu_iotlb_gather_init(&gather);
+			if (dmashim_unmap_linked(ctx, r->pfn, r->npages, &gather))
+				dmashim_ops_iotlb_sync(ctx->domain, &gather);
+			free_iova_fast(ctx->iovad, r->pfn, r->npages);
+			hlist_del(&r->node);
+			kmem_cache_free(dmashim_range_cache, r);
+			this_cpu_inc(ctx->stats->frees);
+		}
 	}
 }

@@ -12,7 +12,6 @@
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
-#include <linux/xarray.h>
 
 #include "../compat/compat.h"
 #include <dma-iova-shim.h>
@@ -45,7 +44,18 @@ struct dmashim_counters {
 	u64 fallbacks[DMASHIM_FB_MAX];
 };
 
-struct dmashim_fq_entry;
+/*
+ * Outstanding ranges are filed in a small hash by IOVA pfn, one lock per
+ * bucket: the record comes from a slab cache and no insert or erase
+ * allocates or defers anything else.
+ */
+#define DMASHIM_RANGE_HASH_BITS	6
+
+/* One bucket of the outstanding ranges. */
+struct dmashim_range_bucket {
+	spinlock_t lock;		/* protects @head */
+	struct hlist_head head;
+};
 
 /**
  * struct dmashim_ctx - what the shim knows about one device
@@ -58,14 +68,16 @@ struct dmashim_fq_entry;
  * @dma_ops_fq: lazy, but only the device's own DMA ops (not dma-iommu's)
  *	can defer a flush: whole ranges are torn down through them
  * @stats: per-CPU counters
- * @ranges: outstanding ranges by IOVA pfn (struct dmashim_range)
+ * @ranges: outstanding ranges (struct dmashim_range), hashed by IOVA pfn
  * @fq_lock: protects @fq_list, @fq_count
  * @fq_list: unmapped ranges waiting for an IOTLB flush before being freed
  * @fq_count: entries on @fq_list
  * @fq_pages: IOVA granules held by them
  * @fq_work: deferred flush of @fq_list
  * @debugfs_work: creates the device's debugfs file in process context
- * @ref: references (table, in-flight flushes)
+ * @ref: references held by the device table, the debugfs work and walks
+ *	over the table; dma_iova_* calls take none (they look the context
+ *	up under RCU, and removal waits for them)
  * @rcu: frees the context after lock-free lookups are done with it
  * @failed: validation failed; try_alloc always falls back
  * @reason: why it failed (logged once)
@@ -79,7 +91,7 @@ struct dmashim_ctx {
 	bool lazy;
 	bool dma_ops_fq;
 	struct dmashim_counters __percpu *stats;
-	struct xarray ranges;
+	struct dmashim_range_bucket ranges[1 << DMASHIM_RANGE_HASH_BITS];
 	spinlock_t fq_lock;		/* see above */
 	struct list_head fq_list;
 	unsigned int fq_count;
@@ -92,14 +104,37 @@ struct dmashim_ctx {
 	const char *reason;
 };
 
-/* An allocated IOVA range, remembered to report and undo leaks. */
+/**
+ * struct dmashim_range - an allocated IOVA range
+ * @node: in its bucket of &dmashim_ctx.ranges while allocated
+ * @fq_node: on &dmashim_ctx.fq_list once destroyed in a lazy domain
+ * @pfn: first IOVA pfn
+ * @npages: length in granules
+ * @caller: who allocated it (for leak reports)
+ * @start: first byte its unmap must invalidate (deferred flush)
+ * @end: last byte its unmap must invalidate
+ * @pgsize: smallest page size its unmap cleared
+ * @freelist: page-table pages its unmap released, freed by the flush
+ *
+ * Remembered while allocated to report and undo leaks; a lazy domain's
+ * deferred flush queues the same record, so destroying a range allocates
+ * nothing.
+ */
 struct dmashim_range {
+	union {
+		struct hlist_node node;
+		struct list_head fq_node;
+	};
 	unsigned long pfn;
 	unsigned long npages;
 	void *caller;
+	unsigned long start;
+	unsigned long end;
+	size_t pgsize;
+	struct list_head freelist;
 };
 
-/* domain.c */
+/* domain.c: the lookups are called under rcu_read_lock() */
 struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
 				    enum dmashim_fallback *why);
 struct dmashim_ctx *dmashim_ctx_find(struct device *dev);
@@ -116,14 +151,18 @@ struct dmashim_walk {
 void dmashim_walk_ctxs(struct dmashim_walk *walk);
 
 /* iova.c */
+int dmashim_ranges_init(void);
+void dmashim_ranges_exit(void);
+void dmashim_ranges_init_ctx(struct dmashim_ctx *ctx);
+void dmashim_range_free(struct dmashim_range *r);
 size_t dmashim_unmap_range(struct dmashim_ctx *ctx, unsigned long iova,
 			   size_t size, struct iommu_iotlb_gather *gather);
 void dmashim_release_ranges(struct dmashim_ctx *ctx);
 
 /* fq.c */
 void dmashim_fq_init(struct dmashim_ctx *ctx);
-void dmashim_fq_queue(struct dmashim_ctx *ctx, unsigned long pfn,
-		      unsigned long npages, struct iommu_iotlb_gather *gather);
+void dmashim_fq_queue(struct dmashim_ctx *ctx, struct dmashim_range *r,
+		      struct iommu_iotlb_gather *gather);
 void dmashim_fq_drain(struct dmashim_ctx *ctx);
 void dmashim_fq_flush(struct dmashim_ctx *ctx);
 unsigned int dmashim_fq_depth(struct dmashim_ctx *ctx);
@@ -136,8 +175,24 @@ void dmashim_debugfs_remove(struct dmashim_ctx *ctx);
 void dmashim_debugfs_exit(void);
 extern const char *const dmashim_fallback_names[DMASHIM_FB_MAX];
 
-/* inject.c */
-bool dmashim_inject_alloc_failure(void);
-bool dmashim_inject_link_failure(void);
+/* inject.c: the calls cost one load while injection is off */
+extern unsigned int dmashim_fail_alloc_every;
+extern unsigned int dmashim_fail_link_every;
+bool dmashim_inject_nth_alloc(unsigned int every);
+bool dmashim_inject_nth_link(unsigned int every);
+
+static inline bool dmashim_inject_alloc_failure(void)
+{
+	unsigned int every = READ_ONCE(dmashim_fail_alloc_every);
+
+	return unlikely(every) && dmashim_inject_nth_alloc(every);
+}
+
+static inline bool dmashim_inject_link_failure(void)
+{
+	unsigned int every = READ_ONCE(dmashim_fail_link_every);
+
+	return unlikely(every) && dmashim_inject_nth_link(every);
+}
 
 #endif /* DMASHIM_SHIM_H */
