@@ -44,17 +44,20 @@ expect_console() {
 # and NVMe I/O commands between the two (QEMU trace, outside the guest).
 # iotlb_check LABEL per_io OP VALUE: the host fails this test unless
 # invalidations per I/O in LABEL satisfy OP (lt le eq ge gt) VALUE.
-# The host time-stamps the marker lines as it reads them; the pauses keep
-# the window's work clear of that lag on a loaded machine.
+# The host time-stamps the marker lines as it reads them; the pauses
+# (IOTLB_PAUSE seconds, default 1) keep the window's work clear of that lag
+# on a loaded machine.  A caller whose windows count their I/O from the same
+# trace (no iotlb_ops) may shorten them: a late marker then moves I/O and
+# invalidations out of the window alike, and the ratio holds.
 iotlb_begin() {
 	sync
-	sleep 1
+	sleep "${IOTLB_PAUSE:-1}"
 	echo "@@IOTLB-BEGIN $1"
-	sleep 1
+	sleep "${IOTLB_PAUSE:-1}"
 }
 
 iotlb_end() {
-	sleep 1
+	sleep "${IOTLB_PAUSE:-1}"
 	echo "@@IOTLB-END $1"
 }
 
