@@ -79,7 +79,11 @@ dkms)
 	[ -e "/lib/modules/$abi/build/Makefile" ] || die "no /lib/modules/$abi/build"
 
 	say "make dkms-install (source tree to /usr/src/$name-$ver, dkms add)"
-	cp -a /src /tmp/src
+	# the source alone: /src/build holds other kernels' builds, which a
+	# parallel make check is writing (cp failed on a vanishing temp file)
+	mkdir /tmp/src
+	tar -C /src --exclude=./build --exclude=./.git --exclude=./.unlanded -cf - . |
+		tar -xf - -C /tmp/src
 	quiet make -C /tmp/src dkms-install
 	[ -f "/usr/src/$name-$ver/dkms.conf" ] || die "no /usr/src/$name-$ver/dkms.conf"
 	grep -q "^PACKAGE_VERSION=\"$ver\"" "/usr/src/$name-$ver/dkms.conf" ||
