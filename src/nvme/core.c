@@ -194,7 +194,7 @@ int nvi_submit_admin(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
 	cmd->common.command_id = ctrl->admin_cid;
 	ctrl->admin_status = 0;
 	ctrl->admin_result = 0;
-	nvi_submit_cmd(aq, cmd);
+	nvi_submit_cmd(aq, cmd, true);
 	if (!wait_for_completion_timeout(&ctrl->admin_done,
 					 timeout ?: NVI_ADMIN_TIMEOUT)) {
 		nvi_poll_cq(aq);

@@ -74,7 +74,7 @@ struct nvi_seg {
 
 struct nvi_queue {
 	struct nvi_ctrl *ctrl;
-	spinlock_t sq_lock;	/* sqes, sq_tail and the SQ doorbell */
+	spinlock_t sq_lock;	/* sqes, sq_tail, sq_db_tail, the SQ doorbell */
 	spinlock_t cq_lock;	/* cqes, cq_head, cq_phase: one reaper */
 	struct nvme_command *sqes;
 	struct nvme_completion *cqes;
@@ -84,6 +84,7 @@ struct nvi_queue {
 	u16 q_depth;
 	u16 qid;
 	u16 sq_tail;
+	u16 sq_db_tail;		/* the tail the controller was last told */
 	u16 cq_head;
 	u8 cq_phase;
 	bool enabled;
@@ -208,7 +209,8 @@ void nvi_free_queues(struct nvi_ctrl *ctrl);
 void nvi_init_queue(struct nvi_queue *nvmeq);
 int nvi_request_queue_irq(struct nvi_queue *nvmeq);
 void nvi_free_queue_irq(struct nvi_queue *nvmeq);
-void nvi_submit_cmd(struct nvi_queue *nvmeq, struct nvme_command *cmd);
+void nvi_submit_cmd(struct nvi_queue *nvmeq, struct nvme_command *cmd,
+		    bool ring);
 int nvi_poll_cq(struct nvi_queue *nvmeq);
 int nvi_create_io_queue(struct nvi_ctrl *ctrl, int qid);
 void nvi_suspend_queue(struct nvi_queue *nvmeq);

@@ -63,20 +63,43 @@ void nvi_free_queues(struct nvi_ctrl *ctrl)
 void nvi_init_queue(struct nvi_queue *nvmeq)
 {
 	nvmeq->sq_tail = 0;
+	nvmeq->sq_db_tail = 0;
 	nvmeq->cq_head = 0;
 	nvmeq->cq_phase = 1;
 	memset(nvmeq->cqes, 0, nvmeq->q_depth * sizeof(struct nvme_completion));
 }
 
-void nvi_submit_cmd(struct nvi_queue *nvmeq, struct nvme_command *cmd)
+/* Tell the controller about every command queued since it was last told. */
+static void nvi_ring_sq(struct nvi_queue *nvmeq)
+{
+	writel(nvmeq->sq_tail, nvmeq->q_db);
+	nvmeq->sq_db_tail = nvmeq->sq_tail;
+}
+
+/**
+ * nvi_submit_cmd - queue a command on a submission queue
+ * @nvmeq: the queue
+ * @cmd: the command, copied
+ * @ring: write the doorbell now; false when more commands follow at once
+ *	(blk-mq's bd->last), and nvi_commit_rqs() or the last of them rings
+ *
+ * One doorbell write (an MMIO write, costly in a guest) per batch instead
+ * of per command.  The doorbell is rung anyway when the tail would
+ * otherwise lap the last value the controller saw.
+ */
+void nvi_submit_cmd(struct nvi_queue *nvmeq, struct nvme_command *cmd,
+		    bool ring)
 {
 	unsigned long flags;
+	u16 next;
 
 	spin_lock_irqsave(&nvmeq->sq_lock, flags);
 	memcpy(&nvmeq->sqes[nvmeq->sq_tail], cmd, sizeof(*cmd));
 	if (++nvmeq->sq_tail == nvmeq->q_depth)
 		nvmeq->sq_tail = 0;
-	writel(nvmeq->sq_tail, nvmeq->q_db);
+	next = nvmeq->sq_tail + 1 == nvmeq->q_depth ? 0 : nvmeq->sq_tail + 1;
+	if (ring || next == nvmeq->sq_db_tail)
+		nvi_ring_sq(nvmeq);
 	spin_unlock_irqrestore(&nvmeq->sq_lock, flags);
 }
 
@@ -369,7 +392,7 @@ static blk_status_t nvi_queue_rq(struct blk_mq_hw_ctx *hctx,
 	}
 	blk_mq_start_request(rq);
 	iod->cmd.common.command_id = rq->tag;
-	nvi_submit_cmd(nvmeq, &iod->cmd);
+	nvi_submit_cmd(nvmeq, &iod->cmd, bd->last);
 	return BLK_STS_OK;
 
 free_list:
@@ -377,6 +400,18 @@ free_list:
 		dma_pool_free(ctrl->list_pool, iod->list, iod->list_dma);
 	iod->list = NULL;
 	return ret;
+}
+
+/* blk-mq sent a batch without bd->last (a later request failed to queue). */
+static void nvi_commit_rqs(struct blk_mq_hw_ctx *hctx)
+{
+	struct nvi_queue *nvmeq = hctx->driver_data;
+	unsigned long flags;
+
+	spin_lock_irqsave(&nvmeq->sq_lock, flags);
+	if (nvmeq->sq_tail != nvmeq->sq_db_tail)
+		nvi_ring_sq(nvmeq);
+	spin_unlock_irqrestore(&nvmeq->sq_lock, flags);
 }
 
 /*
@@ -545,6 +580,7 @@ static int nvi_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
 
 const struct blk_mq_ops nvi_mq_ops = {
 	.queue_rq	= nvi_queue_rq,
+	.commit_rqs	= nvi_commit_rqs,
 	.complete	= nvi_complete_rq,
 	.timeout	= nvi_timeout_cb,
 	.init_hctx	= nvi_init_hctx,
