@@ -128,7 +128,7 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None,
     last = None         # test whose expectations are active / last ended
     started = done = False
     early_flake = None
-    texts = []          # console lines before user space
+    tail = ""           # the last console line with text before user space
     windows = {}        # label -> [t_begin, t_end]
     ops = {}            # label -> requests declared by the guest
     checks = []         # (test, label, op, value)
@@ -142,8 +142,8 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None,
     for item in lines:
         t, line = item if isinstance(item, tuple) else (None, item)
         line = line.rstrip("\r\n")
-        if not started:
-            texts.append(line)
+        if not started and line.strip():
+            tail = line.strip()
         pos = line.find("@@")
         if pos >= 0 and not KTIME.match(line):
             words = line[pos + 2:].split()
@@ -246,17 +246,16 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None,
             else:
                 tt.fail("not run: the guest stopped before it")
     if not started:
-        tail = next((ln for ln in reversed(texts) if ln.strip()), "")
         boot.fail("the guest never reached user space"
                   + (f" within {boot_deadline} s" if boot_deadline else "")
-                  + f"; last console line: {tail.strip()[:160] or '(none)'}")
+                  + f"; last console line: {tail[:160] or '(none)'}")
         if early_flake is None:
             if boot_deadline or timed_out:
                 early_flake = (f"no user space within {boot_deadline or timeout} s "
                                "(early-boot hang)")
             else:
                 early_flake = ("QEMU stopped before user space with no kernel message "
-                               f"(last console line: {tail.strip()[:120] or '(none)'})")
+                               f"(last console line: {tail[:120] or '(none)'})")
 
     results = [boot.result()] if boot.reasons else []
     results += [tests[n].result() for n in order]

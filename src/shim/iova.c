@@ -633,7 +633,7 @@ void dmashim_release_ranges(struct dmashim_ctx *ctx)
 				dmashim_ops_iotlb_sync(ctx->domain, &gather);
 			free_iova_fast(ctx->iovad, r->pfn, r->npages);
 			hlist_del(&r->node);
-			kmem_cache_free(dmashim_range_cache, r);
+			dmashim_range_free(r);
 			this_cpu_inc(ctx->stats->frees);
 		}
 	}
