@@ -31,7 +31,8 @@
 
 #include "shim.h"
 
-static DEFINE_HASHTABLE(dmashim_table, 6);
+/* every device with a context; lookups: dmashim_ctx_find() in shim.h */
+DEFINE_HASHTABLE(dmashim_table, DMASHIM_TABLE_BITS);
 static DEFINE_SPINLOCK(dmashim_table_lock);
 static struct dmashim_counters __percpu *dmashim_orphan_stats;
 
@@ -183,29 +184,6 @@ static struct dmashim_ctx *dmashim_lookup(struct device *dev)
 	return NULL;
 }
 
-/**
- * dmashim_ctx_find - the context of a device that already has one
- * @dev: the device
- *
- * Lock-free and reference-free: every dma_iova_* call of a driver comes
- * through here, on every CPU at once.  The context stays valid until the
- * caller's rcu_read_unlock(): a context is removed only after it has left
- * the table and a grace period has passed (dmashim_forget()).
- *
- * Context: any context, under rcu_read_lock().
- *
- * Return: the context, or NULL.
- */
-struct dmashim_ctx *dmashim_ctx_find(struct device *dev)
-{
-	struct dmashim_ctx *ctx;
-
-	hash_for_each_possible_rcu(dmashim_table, ctx, node, (unsigned long)dev)
-		if (ctx->dev == dev)
-			return ctx;
-	return NULL;
-}
-
 /*
  * The first try_alloc for a device may run in atomic context (a block
  * driver's ->queue_rq()): its debugfs file is made later, in process
@@ -303,10 +281,10 @@ static struct dmashim_ctx *dmashim_ctx_create(struct device *dev,
  * while no driver is bound, or hands the group to VFIO, which needs every
  * driver unbound), and unbinding the driver drops the context.
  *
- * Context: any context, under rcu_read_lock().
+ * Context: any context, under rcu_read_lock_sched().
  *
- * Return: the context (valid until rcu_read_unlock()), or NULL if the shim
- * cannot translate for this device (the caller must fall back).
+ * Return: the context (valid until rcu_read_unlock_sched()), or NULL if
+ * the shim cannot translate for this device (the caller must fall back).
  */
 struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
 				    enum dmashim_fallback *why)
@@ -335,7 +313,7 @@ struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
  * @dev: the device
  * @why: the reason
  *
- * Context: under rcu_read_lock().
+ * Context: under rcu_read_lock_sched().
  */
 void dmashim_count_fallback(struct device *dev, enum dmashim_fallback why)
 {
@@ -364,6 +342,7 @@ static void dmashim_ctx_remove(struct dmashim_ctx *ctx)
 	dmashim_debugfs_remove(ctx);
 	dmashim_release_ranges(ctx);
 	dmashim_fq_drain(ctx);
+	dmashim_ranges_drop_spares(ctx);
 	dmashim_ctx_put(ctx);
 }
 

@@ -30,7 +30,7 @@
  */
 void dmashim_fq_flush(struct dmashim_ctx *ctx)
 {
-	struct dmashim_range *e, *tmp;
+	struct dmashim_range *e;
 	struct iommu_iotlb_gather gather;
 	struct list_head *fl;
 	unsigned long flags;
@@ -58,10 +58,9 @@ void dmashim_fq_flush(struct dmashim_ctx *ctx)
 	}
 	dmashim_ops_iotlb_sync(ctx->domain, &gather);
 
-	list_for_each_entry_safe(e, tmp, &batch, fq_node) {
+	list_for_each_entry(e, &batch, fq_node)
 		free_iova_fast(ctx->iovad, e->pfn, e->npages);
-		dmashim_range_free(e);
-	}
+	dmashim_ranges_recycle(ctx, &batch);
 	this_cpu_inc(ctx->stats->fq_flushes);
 }
 
@@ -81,18 +80,23 @@ void dmashim_fq_init(struct dmashim_ctx *ctx)
 }
 
 /**
- * dmashim_fq_queue - defer the flush and the free of an unmapped range
+ * dmashim_fq_add - defer the flush and the free of an unmapped range
  * @ctx: device context (lazy domain)
  * @r: the range's record, no longer tracked; the queue owns it now
  * @gather: what its unmap gathered; the page-table pages move to the queue
  *
- * Context: any context.
+ * Context: interrupts disabled (the caller also takes the range's bucket
+ * lock in the same section).  Pass the result to dmashim_fq_act() once
+ * they are enabled again.
+ *
+ * Return: what the caller must do next.
  */
-void dmashim_fq_queue(struct dmashim_ctx *ctx, struct dmashim_range *r,
-		      struct iommu_iotlb_gather *gather)
+enum dmashim_fq_action dmashim_fq_add(struct dmashim_ctx *ctx,
+				      struct dmashim_range *r,
+				      struct iommu_iotlb_gather *gather)
 {
 	struct list_head *fl = dmashim_gather_freelist(gather);
-	unsigned long flags, pages;
+	unsigned long pages;
 	unsigned int n;
 
 	r->start = gather->start;
@@ -102,16 +106,30 @@ void dmashim_fq_queue(struct dmashim_ctx *ctx, struct dmashim_range *r,
 	if (fl)
 		list_splice_init(fl, &r->freelist);
 
-	spin_lock_irqsave(&ctx->fq_lock, flags);
+	spin_lock(&ctx->fq_lock);
 	list_add_tail(&r->fq_node, &ctx->fq_list);
 	n = ++ctx->fq_count;
 	pages = ctx->fq_pages += r->npages;
-	spin_unlock_irqrestore(&ctx->fq_lock, flags);
+	spin_unlock(&ctx->fq_lock);
 	this_cpu_inc(ctx->stats->fq_queued);
 
 	if (n >= DMASHIM_FQ_MAX || pages >= DMASHIM_FQ_MAX_PAGES)
+		return DMASHIM_FQ_FLUSH;
+	return n == 1 ? DMASHIM_FQ_ARM : DMASHIM_FQ_NONE;
+}
+
+/**
+ * dmashim_fq_act - flush a full queue, or start the timer of a new one
+ * @ctx: device context
+ * @action: what dmashim_fq_add() returned
+ *
+ * Context: any context.
+ */
+void dmashim_fq_act(struct dmashim_ctx *ctx, enum dmashim_fq_action action)
+{
+	if (action == DMASHIM_FQ_FLUSH)
 		dmashim_fq_flush(ctx);
-	else if (n == 1)
+	else if (action == DMASHIM_FQ_ARM)
 		/* a timer still pending from an earlier batch only comes sooner */
 		queue_delayed_work(system_wq, &ctx->fq_work,
 				   msecs_to_jiffies(DMASHIM_FQ_TIMEOUT_MS));

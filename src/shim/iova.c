@@ -203,6 +203,7 @@ void dmashim_ranges_init_ctx(struct dmashim_ctx *ctx)
 	for (i = 0; i < ARRAY_SIZE(ctx->ranges); i++) {
 		spin_lock_init(&ctx->ranges[i].lock);
 		INIT_HLIST_HEAD(&ctx->ranges[i].head);
+		INIT_HLIST_HEAD(&ctx->ranges[i].spare);
 	}
 }
 
@@ -210,6 +211,30 @@ static struct dmashim_range_bucket *dmashim_bucket(struct dmashim_ctx *ctx,
 						   unsigned long pfn)
 {
 	return &ctx->ranges[hash_long(pfn, DMASHIM_RANGE_HASH_BITS)];
+}
+
+/* A spare record of the bucket, or NULL.  Bucket lock held. */
+static struct dmashim_range *dmashim_spare_get(struct dmashim_range_bucket *b)
+{
+	struct dmashim_range *r;
+
+	if (hlist_empty(&b->spare))
+		return NULL;
+	r = hlist_entry(b->spare.first, struct dmashim_range, node);
+	hlist_del(&r->node);
+	b->nspare--;
+	return r;
+}
+
+/* Keep a record for the bucket's next range; false if it has enough. */
+static bool dmashim_spare_put(struct dmashim_range_bucket *b,
+			      struct dmashim_range *r)
+{
+	if (b->nspare >= DMASHIM_RANGE_SPARES)
+		return false;
+	hlist_add_head(&r->node, &b->spare);
+	b->nspare++;
+	return true;
 }
 
 /* Remember an outstanding range for leak reports and cleanup. */
@@ -220,44 +245,127 @@ static bool dmashim_track(struct dmashim_ctx *ctx, unsigned long pfn,
 	struct dmashim_range *r;
 	unsigned long flags;
 
-	r = kmem_cache_alloc(dmashim_range_cache, GFP_ATOMIC);
-	if (!r)
-		return false;
-	r->pfn = pfn;
-	r->npages = npages;
-	r->caller = caller;
 	/*
 	 * Callers may hold interrupts off or run in hard-IRQ context (a
 	 * completion handler unmapping): save and restore, never enable.
 	 */
 	spin_lock_irqsave(&b->lock, flags);
+	r = dmashim_spare_get(b);
+	if (!r) {
+		spin_unlock_irqrestore(&b->lock, flags);
+		r = kmem_cache_alloc(dmashim_range_cache, GFP_ATOMIC);
+		if (!r)
+			return false;
+		spin_lock_irqsave(&b->lock, flags);
+	}
+	r->pfn = pfn;
+	r->npages = npages;
+	r->caller = caller;
 	hlist_add_head(&r->node, &b->head);
 	spin_unlock_irqrestore(&b->lock, flags);
 	return true;
 }
 
-/* Forget a range being freed; its record is the caller's (NULL: none). */
-static struct dmashim_range *dmashim_untrack(struct dmashim_ctx *ctx,
-					     unsigned long pfn)
+/* Take a range's record out of its bucket (NULL: none).  Lock held. */
+static struct dmashim_range *__dmashim_untrack(struct dmashim_range_bucket *b,
+					       unsigned long pfn)
+{
+	struct dmashim_range *r;
+
+	hlist_for_each_entry(r, &b->head, node) {
+		if (r->pfn == pfn) {
+			hlist_del(&r->node);
+			return r;
+		}
+	}
+	return NULL;
+}
+
+/* Forget a range being freed and keep its record; false if not tracked. */
+static bool dmashim_untrack(struct dmashim_ctx *ctx, unsigned long pfn)
 {
 	struct dmashim_range_bucket *b = dmashim_bucket(ctx, pfn);
 	struct dmashim_range *r;
 	unsigned long flags;
+	bool kept = true;
 
 	spin_lock_irqsave(&b->lock, flags);
-	hlist_for_each_entry(r, &b->head, node) {
-		if (r->pfn == pfn) {
-			hlist_del(&r->node);
-			break;
-		}
-	}
+	r = __dmashim_untrack(b, pfn);
+	if (r)
+		kept = dmashim_spare_put(b, r);
 	spin_unlock_irqrestore(&b->lock, flags);
+	if (!kept)
+		dmashim_range_free(r);
+	return r;
+}
+
+/*
+ * Lazy domain: move a range's record from its bucket onto the flush queue,
+ * in one section with interrupts off.  False if the range is not tracked.
+ */
+static bool dmashim_defer_free(struct dmashim_ctx *ctx, unsigned long pfn,
+			       struct iommu_iotlb_gather *gather)
+{
+	struct dmashim_range_bucket *b = dmashim_bucket(ctx, pfn);
+	enum dmashim_fq_action action = DMASHIM_FQ_NONE;
+	struct dmashim_range *r;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	spin_lock(&b->lock);
+	r = __dmashim_untrack(b, pfn);
+	spin_unlock(&b->lock);
+	if (r)
+		action = dmashim_fq_add(ctx, r, gather);
+	local_irq_restore(flags);
+	dmashim_fq_act(ctx, action);
 	return r;
 }
 
 void dmashim_range_free(struct dmashim_range *r)
 {
 	kmem_cache_free(dmashim_range_cache, r);
+}
+
+/**
+ * dmashim_ranges_recycle - give flushed ranges' records back to their buckets
+ * @ctx: device context
+ * @done: records linked by &dmashim_range.fq_node, their IOVAs freed
+ *
+ * Context: any context.
+ */
+void dmashim_ranges_recycle(struct dmashim_ctx *ctx, struct list_head *done)
+{
+	struct dmashim_range_bucket *b;
+	struct dmashim_range *r, *tmp;
+	unsigned long flags;
+	bool kept;
+
+	local_irq_save(flags);
+	list_for_each_entry_safe(r, tmp, done, fq_node) {
+		b = dmashim_bucket(ctx, r->pfn);
+		spin_lock(&b->lock);
+		kept = dmashim_spare_put(b, r);
+		spin_unlock(&b->lock);
+		if (!kept)
+			dmashim_range_free(r);
+	}
+	local_irq_restore(flags);
+}
+
+/**
+ * dmashim_ranges_drop_spares - free the spare records of a device going away
+ * @ctx: device context, no longer reachable by any dma_iova_* call
+ */
+void dmashim_ranges_drop_spares(struct dmashim_ctx *ctx)
+{
+	struct dmashim_range *r;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ctx->ranges); i++) {
+		while ((r = dmashim_spare_get(&ctx->ranges[i])))
+			dmashim_range_free(r);
+	}
 }
 
 /**
@@ -292,7 +400,7 @@ bool dmashim_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 	size_t pad;
 
 	memset(state, 0, sizeof(*state));
-	rcu_read_lock();
+	rcu_read_lock_sched();
 	ctx = dmashim_ctx_get(dev, &why);
 	if (!ctx)
 		goto fallback;
@@ -332,19 +440,19 @@ bool dmashim_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 	state->addr = ((dma_addr_t)pfn << ctx->shift) + pad;
 	state->__size = size;
 	this_cpu_inc(ctx->stats->allocs);
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 	return true;
 
 fallback:
 	dmashim_count_fallback(dev, why);
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 	return false;
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_try_alloc);
 
 /*
  * The context of a device with a live range; complains if there is none.
- * Called under rcu_read_lock(), which keeps the context alive.
+ * Called under rcu_read_lock_sched(), which keeps the context alive.
  */
 static struct dmashim_ctx *dmashim_ctx_of(struct device *dev,
 					  struct dma_iova_state *state)
@@ -389,7 +497,7 @@ int dmashim_iova_link(struct device *dev, struct dma_iova_state *state,
 	size_t pad, len;
 	int ret;
 
-	rcu_read_lock();
+	rcu_read_lock_sched();
 	ctx = dmashim_ctx_of(dev, state);
 	if (!ctx) {
 		ret = -EINVAL;
@@ -415,7 +523,7 @@ int dmashim_iova_link(struct device *dev, struct dma_iova_state *state,
 out_err:
 	this_cpu_inc(ctx->stats->link_errors);
 out:
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_link);
@@ -440,14 +548,14 @@ int dmashim_iova_sync(struct device *dev, struct dma_iova_state *state,
 	struct dmashim_ctx *ctx;
 	int ret = -EINVAL;
 
-	rcu_read_lock();
+	rcu_read_lock_sched();
 	ctx = dmashim_ctx_of(dev, state);
 	if (ctx) {
 		ret = dmashim_ops_sync_map(ctx->domain, state->addr + offset,
 					   size);
 		this_cpu_inc(ctx->stats->syncs);
 	}
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_sync);
@@ -459,10 +567,9 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 	struct iommu_iotlb_gather gather;
 	size_t pad, len, unmapped = 0;
 	unsigned long addr, pfn, npages;
-	struct dmashim_range *r;
 	struct dmashim_ctx *ctx;
 
-	rcu_read_lock();
+	rcu_read_lock_sched();
 	ctx = dmashim_ctx_of(dev, state);
 	if (!ctx)
 		goto out;
@@ -493,8 +600,12 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 	pad = dmashim_offset(ctx, state->addr);
 	pfn = (state->addr - pad) >> ctx->shift;
 	npages = dmashim_iova_pages(ctx, dma_iova_size(state) + pad);
-	r = dmashim_untrack(ctx, pfn);
 	this_cpu_inc(ctx->stats->frees);
+	/* the record goes on the flush queue: it is freed with the IOVA */
+	if (ctx->lazy && !ctx->dma_ops_fq && unmapped &&
+	    dmashim_defer_free(ctx, pfn, &gather))
+		goto out;
+	dmashim_untrack(ctx, pfn);
 	if (ctx->dma_ops_fq && unmapped) {
 		/*
 		 * The domain's ->unmap() would invalidate at once: let the
@@ -504,19 +615,13 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 		 */
 		dma_unmap_page(dev, (dma_addr_t)pfn << ctx->shift,
 			       npages << ctx->shift, DMA_BIDIRECTIONAL);
-	} else if (ctx->lazy && unmapped && r) {
-		/* the record goes on the queue: it is freed with the IOVA */
-		dmashim_fq_queue(ctx, r, &gather);
-		r = NULL;
 	} else {
 		if (unmapped)
 			dmashim_ops_iotlb_sync(ctx->domain, &gather);
 		free_iova_fast(ctx->iovad, pfn, npages);
 	}
-	if (r)
-		dmashim_range_free(r);
 out:
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 }
 
 /**

@@ -6,6 +6,7 @@
 #define DMASHIM_SHIM_H
 
 #include <linux/device.h>
+#include <linux/hashtable.h>
 #include <linux/iommu.h>
 #include <linux/iova.h>
 #include <linux/kref.h>
@@ -51,10 +52,19 @@ struct dmashim_counters {
  */
 #define DMASHIM_RANGE_HASH_BITS	6
 
+/*
+ * Freed records each bucket keeps for its next ranges, so that mapping
+ * and unmapping a request allocates nothing in the common case (a slab
+ * allocation zeroes the record on distribution kernels, init_on_alloc).
+ */
+#define DMASHIM_RANGE_SPARES	8
+
 /* One bucket of the outstanding ranges. */
 struct dmashim_range_bucket {
-	spinlock_t lock;		/* protects @head */
+	spinlock_t lock;		/* protects the rest */
 	struct hlist_head head;
+	struct hlist_head spare;
+	unsigned int nspare;
 };
 
 /**
@@ -77,7 +87,8 @@ struct dmashim_range_bucket {
  * @debugfs_work: creates the device's debugfs file in process context
  * @ref: references held by the device table, the debugfs work and walks
  *	over the table; dma_iova_* calls take none (they look the context
- *	up under RCU, and removal waits for them)
+ *	up with preemption off, an RCU-sched reader, and removal waits for
+ *	them)
  * @rcu: frees the context after lock-free lookups are done with it
  * @failed: validation failed; try_alloc always falls back
  * @reason: why it failed (logged once)
@@ -134,10 +145,39 @@ struct dmashim_range {
 	struct list_head freelist;
 };
 
-/* domain.c: the lookups are called under rcu_read_lock() */
+/* domain.c: the lookups are called under rcu_read_lock_sched() */
+#define DMASHIM_TABLE_BITS	6
+extern struct hlist_head dmashim_table[1 << DMASHIM_TABLE_BITS];
+
+/**
+ * dmashim_ctx_find - the context of a device that already has one
+ * @dev: the device
+ *
+ * Lock-free and reference-free: every dma_iova_* call of a driver comes
+ * through here, on every CPU at once.  The context stays valid until the
+ * caller's rcu_read_unlock_sched(): a context is removed only after it has
+ * left the table and a grace period has passed (dmashim_forget()).  An
+ * RCU-sched reader (preemption off) costs the calls less than an
+ * rcu_read_lock() does on a preemptible-RCU kernel, and synchronize_rcu()
+ * waits for both kinds (since v4.20).
+ *
+ * Context: any context, under rcu_read_lock_sched().
+ *
+ * Return: the context, or NULL.
+ */
+static inline struct dmashim_ctx *dmashim_ctx_find(struct device *dev)
+{
+	struct dmashim_ctx *ctx;
+
+	hash_for_each_possible_rcu(dmashim_table, ctx, node, (unsigned long)dev,
+				   rcu_read_lock_sched_held())
+		if (ctx->dev == dev)
+			return ctx;
+	return NULL;
+}
+
 struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
 				    enum dmashim_fallback *why);
-struct dmashim_ctx *dmashim_ctx_find(struct device *dev);
 void dmashim_ctx_put(struct dmashim_ctx *ctx);
 void dmashim_count_fallback(struct device *dev, enum dmashim_fallback why);
 struct dmashim_counters __percpu *dmashim_orphans(void);
@@ -155,14 +195,25 @@ int dmashim_ranges_init(void);
 void dmashim_ranges_exit(void);
 void dmashim_ranges_init_ctx(struct dmashim_ctx *ctx);
 void dmashim_range_free(struct dmashim_range *r);
+void dmashim_ranges_recycle(struct dmashim_ctx *ctx, struct list_head *done);
+void dmashim_ranges_drop_spares(struct dmashim_ctx *ctx);
 size_t dmashim_unmap_range(struct dmashim_ctx *ctx, unsigned long iova,
 			   size_t size, struct iommu_iotlb_gather *gather);
 void dmashim_release_ranges(struct dmashim_ctx *ctx);
 
 /* fq.c */
 void dmashim_fq_init(struct dmashim_ctx *ctx);
-void dmashim_fq_queue(struct dmashim_ctx *ctx, struct dmashim_range *r,
-		      struct iommu_iotlb_gather *gather);
+/* What a range added to the flush queue needs once interrupts are on. */
+enum dmashim_fq_action {
+	DMASHIM_FQ_NONE,	/* the flush is already scheduled */
+	DMASHIM_FQ_ARM,		/* first entry: start the flush timer */
+	DMASHIM_FQ_FLUSH,	/* the queue is full: flush now */
+};
+
+enum dmashim_fq_action dmashim_fq_add(struct dmashim_ctx *ctx,
+				      struct dmashim_range *r,
+				      struct iommu_iotlb_gather *gather);
+void dmashim_fq_act(struct dmashim_ctx *ctx, enum dmashim_fq_action action);
 void dmashim_fq_drain(struct dmashim_ctx *ctx);
 void dmashim_fq_flush(struct dmashim_ctx *ctx);
 unsigned int dmashim_fq_depth(struct dmashim_ctx *ctx);
