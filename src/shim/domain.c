@@ -198,8 +198,27 @@ static void dmashim_debugfs_work(struct work_struct *work)
 	dmashim_ctx_put(ctx);
 }
 
+/* What the log and debugfs say about a device classified as unusable. */
+static const char *dmashim_unusable_reason(enum dmashim_fallback why)
+{
+	switch (why) {
+	case DMASHIM_FB_NO_IOMMU:
+		return "no IOMMU translates for the device";
+	case DMASHIM_FB_IDENTITY:
+		return "identity (passthrough) or blocked IOMMU domain";
+	default:
+		return "the IOMMU domain is not one the DMA API manages";
+	}
+}
+
+/*
+ * A new context: validated for the two-step API, or, if @unusable is not
+ * DMASHIM_FB_MAX, one that only remembers why the device falls back, so
+ * that its later calls cost a lookup, not a classification.
+ */
 static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
-					   struct iommu_domain *domain)
+					   struct iommu_domain *domain,
+					   enum dmashim_fallback unusable)
 {
 	struct dmashim_ctx *ctx;
 
@@ -217,6 +236,12 @@ static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
 	dmashim_ranges_init_ctx(ctx);
 	INIT_WORK(&ctx->debugfs_work, dmashim_debugfs_work);
 	dmashim_fq_init(ctx);
+	if (unusable != DMASHIM_FB_MAX) {
+		ctx->failed = true;
+		ctx->fallback = unusable;
+		ctx->reason = dmashim_unusable_reason(unusable);
+		return ctx;
+	}
 	ctx->iovad = dmashim_find_iovad(dev, domain, &ctx->reason);
 	if (ctx->iovad) {
 		ctx->shift = __ffs(ctx->iovad->granule);
@@ -230,6 +255,7 @@ static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
 				  dmashim_ops_unmap_flushes(domain);
 	} else {
 		ctx->failed = true;
+		ctx->fallback = DMASHIM_FB_VALIDATION;
 	}
 	return ctx;
 }
@@ -239,12 +265,17 @@ static struct dmashim_ctx *dmashim_ctx_create(struct device *dev,
 					      enum dmashim_fallback *why)
 {
 	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+	enum dmashim_fallback unusable = DMASHIM_FB_MAX;
 	struct dmashim_ctx *ctx, *old;
 	unsigned long flags;
 
-	if (dmashim_unusable(dev, domain, why))
-		return NULL;
-	ctx = dmashim_ctx_new(dev, domain);
+	if (dmashim_unusable(dev, domain, &unusable)) {
+		*why = unusable;
+		/* a flag that may change: checked on every call instead */
+		if (unusable == DMASHIM_FB_UNTRUSTED)
+			return NULL;
+	}
+	ctx = dmashim_ctx_new(dev, domain, unusable);
 	if (!ctx) {
 		*why = DMASHIM_FB_NOMEM;
 		return NULL;
@@ -260,8 +291,11 @@ static struct dmashim_ctx *dmashim_ctx_create(struct device *dev,
 	hash_add_rcu(dmashim_table, &ctx->node, (unsigned long)dev);
 	kref_get(&ctx->ref);	/* the debugfs work's */
 	spin_unlock_irqrestore(&dmashim_table_lock, flags);
-	if (ctx->failed)
+	if (ctx->fallback == DMASHIM_FB_VALIDATION)
 		dev_warn(dev, "two-step DMA falls back to the regular DMA API: %s\n",
+			 ctx->reason);
+	else if (ctx->failed)
+		dev_info(dev, "two-step DMA falls back to the regular DMA API: %s\n",
 			 ctx->reason);
 	else
 		dev_info(dev, "two-step DMA through the %s IOMMU domain\n",
@@ -271,54 +305,43 @@ static struct dmashim_ctx *dmashim_ctx_create(struct device *dev,
 }
 
 /**
- * dmashim_ctx_get - the context to allocate IOVAs for a device
+ * dmashim_ctx_get - the context of a device, created on its first use
  * @dev: the device
  * @why: set to the fallback reason when NULL is returned
  *
- * Creates and validates the context on first use.  Later calls only look
- * it up and read the device's untrusted flag: the device's domain cannot
- * change under a bound driver (the IOMMU core changes a group's domain only
- * while no driver is bound, or hands the group to VFIO, which needs every
- * driver unbound), and unbinding the driver drops the context.
+ * The first call classifies the device and, if it can be served,
+ * validates its IOVA allocator; a device that cannot be served gets a
+ * context too, marked failed with the reason (&dmashim_ctx.fallback).
+ * Later calls only look it up: the device's domain cannot change under a
+ * bound driver (the IOMMU core changes a group's domain only while no
+ * driver is bound, or hands the group to VFIO, which needs every driver
+ * unbound), and unbinding the driver drops the context.  The untrusted
+ * flag is the caller's to check on every call.
  *
  * Context: any context, under rcu_read_lock_sched().
  *
  * Return: the context (valid until rcu_read_unlock_sched()), or NULL if
- * the shim cannot translate for this device (the caller must fall back).
+ * none could be made (an untrusted device on its first use, or no memory).
  */
 struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
 				    enum dmashim_fallback *why)
 {
 	struct dmashim_ctx *ctx = dmashim_ctx_find(dev);
 
-	if (unlikely(!ctx)) {
-		ctx = dmashim_ctx_create(dev, why);
-		if (!ctx)
-			return NULL;
-	}
-	if (unlikely(ctx->failed)) {
-		*why = DMASHIM_FB_VALIDATION;
-		return NULL;
-	}
-	/* a flag, not the domain: read on every call, it costs one load */
-	if (unlikely(dmashim_dev_untrusted(dev))) {
-		*why = DMASHIM_FB_UNTRUSTED;
-		return NULL;
-	}
-	return ctx;
+	if (likely(ctx))
+		return ctx;
+	return dmashim_ctx_create(dev, why);
 }
 
 /**
  * dmashim_count_fallback - count a try_alloc that returned false
- * @dev: the device
+ * @ctx: the device's context, or NULL if it has none
  * @why: the reason
  *
  * Context: under rcu_read_lock_sched().
  */
-void dmashim_count_fallback(struct device *dev, enum dmashim_fallback why)
+void dmashim_count_fallback(struct dmashim_ctx *ctx, enum dmashim_fallback why)
 {
-	struct dmashim_ctx *ctx = dmashim_ctx_find(dev);
-
 	if (ctx)
 		this_cpu_inc(ctx->stats->fallbacks[why]);
 	else

@@ -402,8 +402,17 @@ bool dmashim_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 	memset(state, 0, sizeof(*state));
 	rcu_read_lock_sched();
 	ctx = dmashim_ctx_get(dev, &why);
-	if (!ctx)
+	if (unlikely(!ctx))
 		goto fallback;
+	if (unlikely(ctx->failed)) {
+		why = ctx->fallback;
+		goto fallback;
+	}
+	/* a flag, not the domain: read on every call, it costs one load */
+	if (unlikely(dmashim_dev_untrusted(dev))) {
+		why = DMASHIM_FB_UNTRUSTED;
+		goto fallback;
+	}
 	/* caller bugs, which mainline warns about too */
 	if (WARN_ON_ONCE(!size) || WARN_ON_ONCE(size & DMA_IOVA_USE_SWIOTLB)) {
 		why = DMASHIM_FB_SIZE;
@@ -444,7 +453,7 @@ bool dmashim_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 	return true;
 
 fallback:
-	dmashim_count_fallback(dev, why);
+	dmashim_count_fallback(ctx, why);
 	rcu_read_unlock_sched();
 	return false;
 }

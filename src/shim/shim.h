@@ -90,8 +90,9 @@ struct dmashim_range_bucket {
  *	up with preemption off, an RCU-sched reader, and removal waits for
  *	them)
  * @rcu: frees the context after lock-free lookups are done with it
- * @failed: validation failed; try_alloc always falls back
- * @reason: why it failed (logged once)
+ * @failed: the device cannot be served; try_alloc always falls back
+ * @fallback: why (DMASHIM_FB_VALIDATION: its allocator failed validation)
+ * @reason: the same in words (logged once)
  */
 struct dmashim_ctx {
 	struct device *dev;
@@ -112,6 +113,7 @@ struct dmashim_ctx {
 	struct kref ref;
 	struct rcu_head rcu;
 	bool failed;
+	enum dmashim_fallback fallback;
 	const char *reason;
 };
 
@@ -179,7 +181,7 @@ static inline struct dmashim_ctx *dmashim_ctx_find(struct device *dev)
 struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
 				    enum dmashim_fallback *why);
 void dmashim_ctx_put(struct dmashim_ctx *ctx);
-void dmashim_count_fallback(struct device *dev, enum dmashim_fallback why);
+void dmashim_count_fallback(struct dmashim_ctx *ctx, enum dmashim_fallback why);
 struct dmashim_counters __percpu *dmashim_orphans(void);
 int dmashim_domains_init(void);
 void dmashim_domains_exit(void);
