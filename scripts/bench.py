@@ -57,13 +57,6 @@ PATHS = [("stock", "ctrl0", ""), ("demo-sg", "ctrl1", "sg"),
 # demo-iova differs there from KEY's own guest (sg and page run the same
 # code), so such a guest runs the baseline and demo-iova alone.
 FORCED_SHIM_PATHS = ("stock", "demo-iova")
-# fio guests read the clock through the TSC.  Under TCG the kernel marks the
-# TSC unstable and falls back to the HPET, whose every read is an emulated
-# MMIO access: fio's clock_gettime() calls (and blk-mq's time stamps) then
-# took about 40% of the guest's busy CPU per 4 KiB I/O, the same for every
-# path, which buried the differences between paths.  QEMU's TCG TSC follows
-# one virtual clock for all vCPUs, so it is safe to trust here.
-FIO_GUEST_CLOCK = "clocksource=tsc tsc=reliable"
 
 
 def paths_for(kernel):
@@ -106,8 +99,7 @@ def run_one(kernel, mode, args, outdir):
            "--mode", mode, "--tests", "iommu-mode,bench-fio", "--out", out,
            "--timeout", str(timeout), "--test-timeout", str(timeout), "-v",
            "--append", f"dis.bench_paths={paths} dis.bench_jobs={args.jobs} "
-                       f"dis.bench_rounds={args.rounds} dis.bench_runtime={args.runtime}",
-           "--append", FIO_GUEST_CLOCK]
+                       f"dis.bench_rounds={args.rounds} dis.bench_runtime={args.runtime}"]
     if flavour:
         cmd += ["--append", f"dis.flavour={flavour}"]
     for serial in sorted({s for _, s, _ in these}):
@@ -356,8 +348,7 @@ def main():
                              for k in all_kernels) + "\n\n")
         if rows:
             f.write(f"## I/O paths (fio)\n\n{args.rounds} rounds of {args.runtime} s per "
-                    "job and path, path order rotated each round; guest kernel command "
-                    f"line `{FIO_GUEST_CLOCK}`.\n\n" + report + "\n"
+                    "job and path, path order rotated each round.\n\n" + report + "\n"
                     + "".join(f"![{os.path.basename(p)}]({os.path.basename(p)})\n"
                               for p in pngs) + "\n")
         if cells:
