@@ -236,9 +236,8 @@ static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
 	dmashim_ranges_init_ctx(ctx);
 	INIT_WORK(&ctx->debugfs_work, dmashim_debugfs_work);
 	dmashim_fq_init(ctx);
-	if (unusable != DMASHIM_FB_MAX) {
-		ctx->failed = true;
-		ctx->fallback = unusable;
+	ctx->fallback = unusable;
+	if (dmashim_ctx_failed(ctx)) {
 		ctx->reason = dmashim_unusable_reason(unusable);
 		return ctx;
 	}
@@ -254,7 +253,6 @@ static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
 		ctx->dma_ops_fq = ctx->lazy && !dmashim_domain_cookie(domain) &&
 				  dmashim_ops_unmap_flushes(domain);
 	} else {
-		ctx->failed = true;
 		ctx->fallback = DMASHIM_FB_VALIDATION;
 	}
 	return ctx;
@@ -294,7 +292,7 @@ static struct dmashim_ctx *dmashim_ctx_create(struct device *dev,
 	if (ctx->fallback == DMASHIM_FB_VALIDATION)
 		dev_warn(dev, "two-step DMA falls back to the regular DMA API: %s\n",
 			 ctx->reason);
-	else if (ctx->failed)
+	else if (dmashim_ctx_failed(ctx))
 		dev_info(dev, "two-step DMA falls back to the regular DMA API: %s\n",
 			 ctx->reason);
 	else

@@ -404,7 +404,7 @@ bool dmashim_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 	ctx = dmashim_ctx_get(dev, &why);
 	if (unlikely(!ctx))
 		goto fallback;
-	if (unlikely(ctx->failed)) {
+	if (unlikely(dmashim_ctx_failed(ctx))) {
 		why = ctx->fallback;
 		goto fallback;
 	}
@@ -468,7 +468,7 @@ static struct dmashim_ctx *dmashim_ctx_of(struct device *dev,
 {
 	struct dmashim_ctx *ctx = dmashim_ctx_find(dev);
 
-	if (unlikely(!ctx || ctx->failed || !dma_use_iova(state))) {
+	if (unlikely(!ctx || dmashim_ctx_failed(ctx) || !dma_use_iova(state))) {
 		dev_err_ratelimited(dev, "dma_iova call on a range the shim did not allocate (%pad)\n",
 				    &state->addr);
 		return NULL;

@@ -90,9 +90,10 @@ struct dmashim_range_bucket {
  *	up with preemption off, an RCU-sched reader, and removal waits for
  *	them)
  * @rcu: frees the context after lock-free lookups are done with it
- * @failed: the device cannot be served; try_alloc always falls back
- * @fallback: why (DMASHIM_FB_VALIDATION: its allocator failed validation)
- * @reason: the same in words (logged once)
+ * @fallback: DMASHIM_FB_MAX if the device can be served; otherwise why
+ *	try_alloc always falls back (DMASHIM_FB_VALIDATION: its allocator
+ *	failed validation), see dmashim_ctx_failed()
+ * @reason: why it cannot be served, in words (logged once)
  */
 struct dmashim_ctx {
 	struct device *dev;
@@ -112,7 +113,6 @@ struct dmashim_ctx {
 	struct work_struct debugfs_work;
 	struct kref ref;
 	struct rcu_head rcu;
-	bool failed;
 	enum dmashim_fallback fallback;
 	const char *reason;
 };
@@ -146,6 +146,12 @@ struct dmashim_range {
 	size_t pgsize;
 	struct list_head freelist;
 };
+
+/* The device cannot be served: try_alloc falls back, for ctx->fallback. */
+static inline bool dmashim_ctx_failed(const struct dmashim_ctx *ctx)
+{
+	return ctx->fallback != DMASHIM_FB_MAX;
+}
 
 /* domain.c: the lookups are called under rcu_read_lock_sched() */
 #define DMASHIM_TABLE_BITS	6
