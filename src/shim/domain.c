@@ -316,9 +316,9 @@ static struct dmashim_ctx *dmashim_ctx_create(struct device *dev,
  * unbound), and unbinding the driver drops the context.  The untrusted
  * flag is the caller's to check on every call.
  *
- * Context: any context, under rcu_read_lock_sched().
+ * Context: any context, under rcu_read_lock().
  *
- * Return: the context (valid until rcu_read_unlock_sched()), or NULL if
+ * Return: the context (valid until rcu_read_unlock()), or NULL if
  * none could be made (an untrusted device on its first use, or no memory).
  */
 struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
@@ -336,7 +336,7 @@ struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
  * @ctx: the device's context, or NULL if it has none
  * @why: the reason
  *
- * Context: under rcu_read_lock_sched().
+ * Context: under rcu_read_lock().
  */
 void dmashim_count_fallback(struct dmashim_ctx *ctx, enum dmashim_fallback why)
 {

@@ -85,9 +85,9 @@ void dmashim_fq_init(struct dmashim_ctx *ctx)
  * @r: the range's record, no longer tracked; the queue owns it now
  * @gather: what its unmap gathered; the page-table pages move to the queue
  *
- * Context: interrupts disabled (the caller also takes the range's bucket
- * lock in the same section).  Pass the result to dmashim_fq_act() once
- * they are enabled again.
+ * Context: under the range's bucket lock (taken with spin_lock_irqsave());
+ * the flush-queue lock nests inside it.  Pass the result to
+ * dmashim_fq_act() once the bucket lock is dropped.
  *
  * Return: what the caller must do next.
  */

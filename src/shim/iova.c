@@ -300,8 +300,11 @@ static bool dmashim_untrack(struct dmashim_ctx *ctx, unsigned long pfn)
 }
 
 /*
- * Lazy domain: move a range's record from its bucket onto the flush queue,
- * in one section with interrupts off.  False if the range is not tracked.
+ * Lazy domain: move a range's record from its bucket onto the flush queue
+ * in one locked section (the flush-queue lock nests in the bucket lock).
+ * Both are spinlock_t taken with spin_lock_irqsave(), never after a bare
+ * local_irq_save(): on PREEMPT_RT they sleep, and irqsave leaves
+ * interrupts on there.  False if the range is not tracked.
  */
 static bool dmashim_defer_free(struct dmashim_ctx *ctx, unsigned long pfn,
 			       struct iommu_iotlb_gather *gather)
@@ -311,13 +314,11 @@ static bool dmashim_defer_free(struct dmashim_ctx *ctx, unsigned long pfn,
 	struct dmashim_range *r;
 	unsigned long flags;
 
-	local_irq_save(flags);
-	spin_lock(&b->lock);
+	spin_lock_irqsave(&b->lock, flags);
 	r = __dmashim_untrack(b, pfn);
-	spin_unlock(&b->lock);
 	if (r)
 		action = dmashim_fq_add(ctx, r, gather);
-	local_irq_restore(flags);
+	spin_unlock_irqrestore(&b->lock, flags);
 	dmashim_fq_act(ctx, action);
 	return r;
 }
@@ -341,16 +342,14 @@ void dmashim_ranges_recycle(struct dmashim_ctx *ctx, struct list_head *done)
 	unsigned long flags;
 	bool kept;
 
-	local_irq_save(flags);
 	list_for_each_entry_safe(r, tmp, done, fq_node) {
 		b = dmashim_bucket(ctx, r->pfn);
-		spin_lock(&b->lock);
+		spin_lock_irqsave(&b->lock, flags);
 		kept = dmashim_spare_put(b, r);
-		spin_unlock(&b->lock);
+		spin_unlock_irqrestore(&b->lock, flags);
 		if (!kept)
 			dmashim_range_free(r);
 	}
-	local_irq_restore(flags);
 }
 
 /**
@@ -400,7 +399,7 @@ bool dmashim_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 	size_t pad;
 
 	memset(state, 0, sizeof(*state));
-	rcu_read_lock_sched();
+	rcu_read_lock();
 	ctx = dmashim_ctx_get(dev, &why);
 	if (unlikely(!ctx))
 		goto fallback;
@@ -449,19 +448,19 @@ bool dmashim_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 	state->addr = ((dma_addr_t)pfn << ctx->shift) + pad;
 	state->__size = size;
 	this_cpu_inc(ctx->stats->allocs);
-	rcu_read_unlock_sched();
+	rcu_read_unlock();
 	return true;
 
 fallback:
 	dmashim_count_fallback(ctx, why);
-	rcu_read_unlock_sched();
+	rcu_read_unlock();
 	return false;
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_try_alloc);
 
 /*
  * The context of a device with a live range; complains if there is none.
- * Called under rcu_read_lock_sched(), which keeps the context alive.
+ * Called under rcu_read_lock(), which keeps the context alive.
  */
 static struct dmashim_ctx *dmashim_ctx_of(struct device *dev,
 					  struct dma_iova_state *state)
@@ -506,7 +505,7 @@ int dmashim_iova_link(struct device *dev, struct dma_iova_state *state,
 	size_t pad, len;
 	int ret;
 
-	rcu_read_lock_sched();
+	rcu_read_lock();
 	ctx = dmashim_ctx_of(dev, state);
 	if (!ctx) {
 		ret = -EINVAL;
@@ -532,7 +531,7 @@ int dmashim_iova_link(struct device *dev, struct dma_iova_state *state,
 out_err:
 	this_cpu_inc(ctx->stats->link_errors);
 out:
-	rcu_read_unlock_sched();
+	rcu_read_unlock();
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_link);
@@ -557,14 +556,14 @@ int dmashim_iova_sync(struct device *dev, struct dma_iova_state *state,
 	struct dmashim_ctx *ctx;
 	int ret = -EINVAL;
 
-	rcu_read_lock_sched();
+	rcu_read_lock();
 	ctx = dmashim_ctx_of(dev, state);
 	if (ctx) {
 		ret = dmashim_ops_sync_map(ctx->domain, state->addr + offset,
 					   size);
 		this_cpu_inc(ctx->stats->syncs);
 	}
-	rcu_read_unlock_sched();
+	rcu_read_unlock();
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_sync);
@@ -578,7 +577,7 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 	unsigned long addr, pfn, npages;
 	struct dmashim_ctx *ctx;
 
-	rcu_read_lock_sched();
+	rcu_read_lock();
 	ctx = dmashim_ctx_of(dev, state);
 	if (!ctx)
 		goto out;
@@ -630,7 +629,7 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 		free_iova_fast(ctx->iovad, pfn, npages);
 	}
 out:
-	rcu_read_unlock_sched();
+	rcu_read_unlock();
 }
 
 /**

@@ -87,8 +87,8 @@ struct dmashim_range_bucket {
  * @debugfs_work: creates the device's debugfs file in process context
  * @ref: references held by the device table, the debugfs work and walks
  *	over the table; dma_iova_* calls take none (they look the context
- *	up with preemption off, an RCU-sched reader, and removal waits for
- *	them)
+ *	up and use it inside an RCU read-side section, and removal waits
+ *	for them)
  * @rcu: frees the context after lock-free lookups are done with it
  * @fallback: DMASHIM_FB_MAX if the device can be served; otherwise why
  *	try_alloc always falls back (DMASHIM_FB_VALIDATION: its allocator
@@ -153,7 +153,7 @@ static inline bool dmashim_ctx_failed(const struct dmashim_ctx *ctx)
 	return ctx->fallback != DMASHIM_FB_MAX;
 }
 
-/* domain.c: the lookups are called under rcu_read_lock_sched() */
+/* domain.c: the lookups are called under rcu_read_lock() */
 #define DMASHIM_TABLE_BITS	6
 extern struct hlist_head dmashim_table[1 << DMASHIM_TABLE_BITS];
 
@@ -163,13 +163,16 @@ extern struct hlist_head dmashim_table[1 << DMASHIM_TABLE_BITS];
  *
  * Lock-free and reference-free: every dma_iova_* call of a driver comes
  * through here, on every CPU at once.  The context stays valid until the
- * caller's rcu_read_unlock_sched(): a context is removed only after it has
- * left the table and a grace period has passed (dmashim_forget()).  An
- * RCU-sched reader (preemption off) costs the calls less than an
- * rcu_read_lock() does on a preemptible-RCU kernel, and synchronize_rcu()
- * waits for both kinds (since v4.20).
+ * caller's rcu_read_unlock(): a context is removed only after it has left
+ * the table and a grace period has passed (dmashim_forget()).
  *
- * Context: any context, under rcu_read_lock_sched().
+ * The read-side section is a plain (preemptible) RCU reader, never an
+ * RCU-sched one: the calls take the bucket and flush-queue locks, the
+ * IOVA allocator's and the IOMMU driver's page-table allocations inside
+ * it, and on PREEMPT_RT those are sleeping locks, which must not be taken
+ * with preemption disabled.
+ *
+ * Context: any context, under rcu_read_lock().
  *
  * Return: the context, or NULL.
  */
@@ -177,8 +180,7 @@ static inline struct dmashim_ctx *dmashim_ctx_find(struct device *dev)
 {
 	struct dmashim_ctx *ctx;
 
-	hash_for_each_possible_rcu(dmashim_table, ctx, node, (unsigned long)dev,
-				   rcu_read_lock_sched_held())
+	hash_for_each_possible_rcu(dmashim_table, ctx, node, (unsigned long)dev)
 		if (ctx->dev == dev)
 			return ctx;
 	return NULL;

@@ -8,6 +8,7 @@
 #include <linux/random.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 
 #include <dma-iova-shim.h>
 
@@ -636,53 +637,64 @@ int dis_leak(struct dis_test *t)
 }
 
 /*
- * Every call with interrupts off, as from a completion handler: none may
- * turn them back on (an IRQ-unsafe lock would, and lockdep-free kernels
- * only notice as a WARN in the interrupt core).
+ * Every call from where a completion handler runs: under a spinlock_t taken
+ * with spin_lock_irqsave().  That is interrupts off on a kernel whose IRQ
+ * handlers run in hard-IRQ context; on PREEMPT_RT, whose handlers run in
+ * threads, the lock sleeps and interrupts stay on, and a call that turned
+ * preemption off around a lock of its own would schedule while atomic.  No
+ * call may change the interrupt state it was called in (an IRQ-unsafe lock
+ * would turn interrupts back on, which kernels without lockdep only notice
+ * as a WARN in the interrupt core).
  */
+static DEFINE_SPINLOCK(dis_completion_lock);
+
 int dis_case_irqs_off(struct dis_test *t)
 {
 	struct dma_iova_state st;
 	const char *step = NULL;
 	unsigned long flags;
 	struct page *p;
-	bool ok;
+	bool ok, off;
 	int i, ret = 0;
 
 	p = alloc_pages(GFP_KERNEL, 2);
 	if (!p)
 		return -ENOMEM;
-	local_irq_save(flags);
-	ok = dma_iova_try_alloc(t->dev, &st, 0, 4 * PAGE_SIZE);
-	if (!irqs_disabled())
+	spin_lock_irqsave(&dis_completion_lock, flags);
+	off = irqs_disabled();
+	if (off == IS_ENABLED(CONFIG_PREEMPT_RT))
+		step = "spin_lock_irqsave (the case's own premise)";
+	ok = !step && dma_iova_try_alloc(t->dev, &st, 0, 4 * PAGE_SIZE);
+	if (!step && irqs_disabled() != off)
 		step = "try_alloc";
 	for (i = 0; ok && !step && i < 4; i++) {
 		ret = dma_iova_link(t->dev, &st, page_to_phys(p + i),
 				    i * PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE, 0);
-		if (!irqs_disabled())
+		if (irqs_disabled() != off)
 			step = "link";
 		if (ret)
 			break;
 	}
 	if (ok && !ret && !step) {
 		ret = dma_iova_sync(t->dev, &st, 0, 4 * PAGE_SIZE);
-		if (!irqs_disabled())
+		if (irqs_disabled() != off)
 			step = "sync";
 	}
 	if (ok) {
 		dma_iova_destroy(t->dev, &st, i * PAGE_SIZE, DMA_TO_DEVICE, 0);
-		if (!irqs_disabled() && !step)
+		if (irqs_disabled() != off && !step)
 			step = "destroy";
 	}
-	local_irq_restore(flags);
+	spin_unlock_irqrestore(&dis_completion_lock, flags);
 	__free_pages(p, 2);
 	if (step)
-		return dis_fail(t, "%s enabled interrupts", step);
+		return dis_fail(t, "%s changed the interrupt state (%s before)",
+				step, off ? "off" : "on");
 	if (ok != t->expect_iova)
-		return dis_fail(t, "try_alloc returned %d with interrupts off, expected %d",
+		return dis_fail(t, "try_alloc returned %d in completion context, expected %d",
 				ok, t->expect_iova);
 	if (ret)
-		return dis_fail(t, "link/sync with interrupts off: %d", ret);
+		return dis_fail(t, "link/sync in completion context: %d", ret);
 	return 0;
 }
 
