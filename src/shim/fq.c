@@ -85,9 +85,7 @@ void dmashim_fq_init(struct dmashim_ctx *ctx)
  * @r: the range's record, no longer tracked; the queue owns it now
  * @gather: what its unmap gathered; the page-table pages move to the queue
  *
- * Context: under the range's bucket lock (taken with spin_lock_irqsave());
- * the flush-queue lock nests inside it.  Pass the result to
- * dmashim_fq_act() once the bucket lock is dropped.
+ * Context: any context.  Pass the result to dmashim_fq_act().
  *
  * Return: what the caller must do next.
  */
@@ -96,7 +94,7 @@ enum dmashim_fq_action dmashim_fq_add(struct dmashim_ctx *ctx,
 				      struct iommu_iotlb_gather *gather)
 {
 	struct list_head *fl = dmashim_gather_freelist(gather);
-	unsigned long pages;
+	unsigned long pages, flags;
 	unsigned int n;
 
 	r->start = gather->start;
@@ -106,11 +104,11 @@ enum dmashim_fq_action dmashim_fq_add(struct dmashim_ctx *ctx,
 	if (fl)
 		list_splice_init(fl, &r->freelist);
 
-	spin_lock(&ctx->fq_lock);
+	spin_lock_irqsave(&ctx->fq_lock, flags);
 	list_add_tail(&r->fq_node, &ctx->fq_list);
 	n = ++ctx->fq_count;
 	pages = ctx->fq_pages += r->npages;
-	spin_unlock(&ctx->fq_lock);
+	spin_unlock_irqrestore(&ctx->fq_lock, flags);
 	this_cpu_inc(ctx->stats->fq_queued);
 
 	if (n >= DMASHIM_FQ_MAX || pages >= DMASHIM_FQ_MAX_PAGES)

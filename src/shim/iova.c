@@ -266,60 +266,66 @@ static bool dmashim_track(struct dmashim_ctx *ctx, unsigned long pfn,
 	return true;
 }
 
-/* Take a range's record out of its bucket (NULL: none).  Lock held. */
-static struct dmashim_range *__dmashim_untrack(struct dmashim_range_bucket *b,
-					       unsigned long pfn)
+/* The record of exactly [pfn, pfn + npages), or NULL.  Bucket lock held. */
+static struct dmashim_range *dmashim_find_range(struct dmashim_range_bucket *b,
+						unsigned long pfn,
+						unsigned long npages)
 {
 	struct dmashim_range *r;
 
-	hlist_for_each_entry(r, &b->head, node) {
-		if (r->pfn == pfn) {
-			hlist_del(&r->node);
-			return r;
-		}
-	}
+	hlist_for_each_entry(r, &b->head, node)
+		if (r->pfn == pfn)
+			return r->npages == npages ? r : NULL;
 	return NULL;
 }
 
-/* Forget a range being freed and keep its record; false if not tracked. */
-static bool dmashim_untrack(struct dmashim_ctx *ctx, unsigned long pfn)
+/* Is [pfn, pfn + npages) a range the shim handed out and still tracks? */
+static bool dmashim_tracked(struct dmashim_ctx *ctx, unsigned long pfn,
+			    unsigned long npages)
 {
 	struct dmashim_range_bucket *b = dmashim_bucket(ctx, pfn);
-	struct dmashim_range *r;
 	unsigned long flags;
-	bool kept = true;
+	bool found;
 
 	spin_lock_irqsave(&b->lock, flags);
-	r = __dmashim_untrack(b, pfn);
-	if (r)
-		kept = dmashim_spare_put(b, r);
+	found = dmashim_find_range(b, pfn, npages);
 	spin_unlock_irqrestore(&b->lock, flags);
-	if (!kept)
-		dmashim_range_free(r);
-	return r;
+	return found;
 }
 
-/*
- * Lazy domain: move a range's record from its bucket onto the flush queue
- * in one locked section (the flush-queue lock nests in the bucket lock).
- * Both are spinlock_t taken with spin_lock_irqsave(), never after a bare
- * local_irq_save(): on PREEMPT_RT they sleep, and irqsave leaves
- * interrupts on there.  False if the range is not tracked.
+/**
+ * dmashim_untrack - forget a range that is being freed
+ * @ctx: device context
+ * @pfn: first IOVA pfn of the range
+ * @npages: its length in granules
+ * @keep: where to hand the record over (a lazy domain's flush queue takes
+ *	it), or NULL to recycle it at once
+ *
+ * Called before anything of the range is unmapped: a range the shim does
+ * not track (destroyed twice, never allocated by the shim, or a state with
+ * another size) is refused while nothing has been touched.
+ *
+ * Return: false if the range is not tracked.
  */
-static bool dmashim_defer_free(struct dmashim_ctx *ctx, unsigned long pfn,
-			       struct iommu_iotlb_gather *gather)
+static bool dmashim_untrack(struct dmashim_ctx *ctx, unsigned long pfn,
+			    unsigned long npages, struct dmashim_range **keep)
 {
 	struct dmashim_range_bucket *b = dmashim_bucket(ctx, pfn);
-	enum dmashim_fq_action action = DMASHIM_FQ_NONE;
-	struct dmashim_range *r;
+	struct dmashim_range *r, *drop = NULL;
 	unsigned long flags;
 
 	spin_lock_irqsave(&b->lock, flags);
-	r = __dmashim_untrack(b, pfn);
-	if (r)
-		action = dmashim_fq_add(ctx, r, gather);
+	r = dmashim_find_range(b, pfn, npages);
+	if (r) {
+		hlist_del(&r->node);
+		if (keep)
+			*keep = r;
+		else if (!dmashim_spare_put(b, r))
+			drop = r;
+	}
 	spin_unlock_irqrestore(&b->lock, flags);
-	dmashim_fq_act(ctx, action);
+	if (drop)
+		dmashim_range_free(drop);
 	return r;
 }
 
@@ -458,6 +464,17 @@ fallback:
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_try_alloc);
 
+/* The whole allocation of a range: its first pfn and length in granules. */
+static unsigned long dmashim_state_pfn(struct dmashim_ctx *ctx,
+				       struct dma_iova_state *state,
+				       unsigned long *npages)
+{
+	size_t pad = dmashim_offset(ctx, state->addr);
+
+	*npages = dmashim_iova_pages(ctx, dma_iova_size(state) + pad);
+	return (state->addr - pad) >> ctx->shift;
+}
+
 /*
  * The context of a device with a live range; complains if there is none.
  * Called under rcu_read_lock(), which keeps the context alive.
@@ -495,12 +512,14 @@ static struct dmashim_ctx *dmashim_ctx_of(struct device *dev,
  * Return: 0, or a negative errno; then nothing of this call is mapped and
  * the caller should destroy the range (unlinking what earlier links
  * mapped) and may fall back.  -EIO if @phys is not granule aligned while
- * @offset is not 0.
+ * @offset is not 0; -EINVAL if the part would start off an IOMMU granule
+ * or reach out of the range.
  */
 int dmashim_iova_link(struct device *dev, struct dma_iova_state *state,
 		      phys_addr_t phys, size_t offset, size_t size,
 		      enum dma_data_direction dir, unsigned long attrs)
 {
+	unsigned long iova, pfn, npages;
 	struct dmashim_ctx *ctx;
 	size_t pad, len;
 	int ret;
@@ -516,12 +535,30 @@ int dmashim_iova_link(struct device *dev, struct dma_iova_state *state,
 		ret = -EIO;
 		goto out;
 	}
+	iova = state->addr + offset - pad;
+	len = dmashim_align(ctx, size + pad);
+	pfn = dmashim_state_pfn(ctx, state, &npages);
+	/*
+	 * Like iommu_map() under mainline's link: an IOVA off the granule
+	 * is -EINVAL (an IOMMU driver would be handed a page size of 0, or
+	 * map over the granule before), and so is a part reaching out of
+	 * the range, which would map over another range's IOVAs.
+	 */
+	if (unlikely(dmashim_offset(ctx, iova) ||
+		     (len && (offset >= npages << ctx->shift ||
+			      len > npages << ctx->shift ||
+			      (iova >> ctx->shift) + (len >> ctx->shift) >
+			      pfn + npages)))) {
+		dev_err_ratelimited(dev, "dma_iova_link refused: offset %zu size %zu do not fit the range at %pad\n",
+				    offset, size, &state->addr);
+		ret = -EINVAL;
+		goto out_err;
+	}
 	if (dmashim_inject_link_failure()) {
 		ret = -ENOMEM;
 		goto out_err;
 	}
-	len = dmashim_align(ctx, size + pad);
-	ret = dmashim_map(ctx, state->addr + offset - pad, phys - pad, len,
+	ret = dmashim_map(ctx, iova, phys - pad, len,
 			  dmashim_prot(dev, dir, attrs));
 	if (ret)
 		goto out_err;
@@ -568,23 +605,58 @@ int dmashim_iova_sync(struct device *dev, struct dma_iova_state *state,
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_sync);
 
-/* Unmap [offset, offset + size) of the range; free it all if asked. */
+/*
+ * A caller's bug the shim refuses before touching anything: a range it
+ * does not track (destroyed twice, or never allocated by the shim) or a
+ * part outside the range.  Unmapping or freeing anyway would take IOVA
+ * space or mappings that belong to another range.
+ */
+static noinline void dmashim_refuse(struct device *dev, const char *call,
+				    struct dma_iova_state *state,
+				    size_t offset, size_t size)
+{
+	WARN_ONCE(1, "dma_iova_shim: %s of a range it does not hold\n", call);
+	dev_err_ratelimited(dev, "dma_iova_%s refused: [%pad + %zu, +%zu) is not a range the shim holds\n",
+			    call, &state->addr, offset, size);
+}
+
+/*
+ * Unmap [offset, offset + size) of the range; free it all if asked.  The
+ * range is checked against the shim's records first: a refused call
+ * changes nothing.
+ */
 static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 			   size_t offset, size_t size, bool free)
 {
+	struct dmashim_range *queued = NULL;
 	struct iommu_iotlb_gather gather;
-	size_t pad, len, unmapped = 0;
 	unsigned long addr, pfn, npages;
+	size_t pad, len, unmapped = 0;
 	struct dmashim_ctx *ctx;
+	bool defer;
 
 	rcu_read_lock();
 	ctx = dmashim_ctx_of(dev, state);
 	if (!ctx)
 		goto out;
+	pfn = dmashim_state_pfn(ctx, state, &npages);
 	addr = state->addr + offset;
 	pad = dmashim_offset(ctx, addr);
 	addr -= pad;
 	len = size ? dmashim_align(ctx, size + pad) : 0;
+	/* the part must lie inside the range (no wrap-around either) */
+	if (len && (offset >= npages << ctx->shift ||
+		    len > npages << ctx->shift ||
+		    (addr >> ctx->shift) + (len >> ctx->shift) > pfn + npages))
+		goto refuse;
+	/*
+	 * A lazy domain's record goes on the flush queue: it is freed with
+	 * the IOVA, after the flush.  Only linked ranges wait for one.
+	 */
+	defer = free && ctx->lazy && !ctx->dma_ops_fq && len;
+	if (free ? !dmashim_untrack(ctx, pfn, npages, defer ? &queued : NULL) :
+		   !dmashim_tracked(ctx, pfn, npages))
+		goto refuse;
 	/*
 	 * Never a "queued" gather, even when the flush is deferred: IOMMU
 	 * drivers then skip recording the range, and the deferred flush
@@ -604,17 +676,10 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 			dmashim_ops_iotlb_sync(ctx->domain, &gather);
 		goto out;
 	}
-	/* the whole allocation, whatever part of it was linked */
-	pad = dmashim_offset(ctx, state->addr);
-	pfn = (state->addr - pad) >> ctx->shift;
-	npages = dmashim_iova_pages(ctx, dma_iova_size(state) + pad);
 	this_cpu_inc(ctx->stats->frees);
-	/* the record goes on the flush queue: it is freed with the IOVA */
-	if (ctx->lazy && !ctx->dma_ops_fq && unmapped &&
-	    dmashim_defer_free(ctx, pfn, &gather))
-		goto out;
-	dmashim_untrack(ctx, pfn);
-	if (ctx->dma_ops_fq && unmapped) {
+	if (defer) {
+		dmashim_fq_act(ctx, dmashim_fq_add(ctx, queued, &gather));
+	} else if (ctx->dma_ops_fq && unmapped) {
 		/*
 		 * The domain's ->unmap() would invalidate at once: let the
 		 * IOMMU driver's own DMA ops clear the whole range and queue
@@ -628,6 +693,10 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 			dmashim_ops_iotlb_sync(ctx->domain, &gather);
 		free_iova_fast(ctx->iovad, pfn, npages);
 	}
+	goto out;
+refuse:
+	dmashim_refuse(dev, free ? (size ? "destroy" : "free") : "unlink",
+		       state, offset, size);
 out:
 	rcu_read_unlock();
 }
@@ -642,7 +711,9 @@ out:
  * @attrs: DMA attributes used to link it
  *
  * One IOTLB invalidation for the whole part.  When it returns the device
- * can no longer reach the old pages through the range.
+ * can no longer reach the old pages through the range.  A part outside
+ * the range, or a range the shim does not hold, is refused (a warning,
+ * once) and nothing is unmapped.
  *
  * Context: any context.
  */
@@ -666,6 +737,8 @@ EXPORT_SYMBOL_GPL(dmashim_iova_unlink);
  * links built the range.  In a lazy (flush-queue) domain the IOVA is held
  * back until a batched flush covers it, and only then freed, so it is never
  * handed out while a stale IOTLB entry may still point at the old pages.
+ * A range the shim does not hold (destroyed already, say) is refused with
+ * a warning, once, before anything is unmapped or freed.
  *
  * Context: any context.
  */

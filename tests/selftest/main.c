@@ -74,6 +74,8 @@ static const struct {
 	{ "link-dma-4-pages", dis_case_link_dma },
 	{ "unaligned-first", dis_case_unaligned },
 	{ "link-unaligned-eio", dis_case_link_eio },
+	{ "misuse-link", dis_case_misuse_link },
+	{ "misuse-destroy", dis_case_misuse_destroy },
 	{ "stale-after-destroy", dis_case_stale_destroy },
 	{ "stale-after-unlink", dis_case_stale_unlink },
 	{ "mixing", dis_case_mixing },
