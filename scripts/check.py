@@ -47,7 +47,8 @@ FLAVOURS = {"7+shim": ("7", ["DMA_IOVA_SHIM_FORCE=1"])}
 # kernel's suite (scripts/pkgtest.sh dkms KEY), with the consumer built
 # there against the Module.symvers DKMS published; test-only modules still
 # come from the kernel's plain build.
-DKMS_FLAVOURS = {"6.1+dkms": ("6.1", "bookworm"), "7+dkms": ("7", "trixie")}
+DKMS_FLAVOURS = {"6.1+dkms": ("6.1", "bookworm"), "7+dkms": ("7", "trixie"),
+                 "6.1-rt+dkms": ("6.1-rt", "bookworm")}
 # The kernel the Debian package is installed with (its suite's chroot
 # builds the package).
 DEB_KERNEL = "6.1"
@@ -69,18 +70,22 @@ class Tally:
     def line(self, status, kernel, mode, name, secs, extra=""):
         with self.lock:
             self.counts[status] += 1
-            print(f"{status:4} {kernel:5} {mode:15} {name:28} {secs:6.1f}s"
+            print(f"{status:4} {kernel:7} {mode:15} {name:28} {secs:6.1f}s"
                   + (f"  {extra}" if extra else ""), flush=True)
 
 
 def read_targets():
-    keys = []
+    """Every kernel key, and those matrix.ini's "all" stands for (the
+    generic kernels: no flavour column in targets.conf)."""
+    keys, generic = [], []
     with open(os.path.join(SCRIPTS, "targets.conf")) as f:
         for line in f:
             words = line.split("#", 1)[0].split()
             if words:
                 keys.append(words[0])
-    return keys
+                if len(words) < 5 or words[4] == "amd64":
+                    generic.append(words[0])
+    return keys, generic
 
 
 def host_tests(tally):
@@ -365,7 +370,7 @@ def main():
 
     started = time.time()
     build = os.path.abspath(args.build)
-    all_keys = read_targets()
+    all_keys, generic_keys = read_targets()
     keys = args.kernels.split() or all_keys
     modes = args.modes.split() or MODES
     for k in keys:
@@ -409,7 +414,7 @@ def main():
             continue
         sec = cfg[name]
         kk = [x for w in sec.get("kernels", "all").split()
-              for x in (all_keys if w == "all" else [w])]
+              for x in (generic_keys if w == "all" else [w])]
         kk = [k for k in kk if flavour_key(k) in keys]
         mm = MODES if sec.get("modes", "all") == "all" else sec["modes"].split()
         for m in modes:

@@ -7,6 +7,9 @@ BUILD/apt resolves and downloads the packages, the .debs are cached under
 BUILD/debs, and each kernel is unpacked into BUILD/kernels/<key>/root.
 The resolved versions are written to BUILD/kernels.lock.
 
+A target's flavour (scripts/targets.conf) picks Debian's image flavour:
+amd64 (generic) or rt-amd64 (PREEMPT_RT).
+
 Usage: fetch-kernels.py [--build DIR] [--refresh] [KEY...]
 """
 
@@ -44,9 +47,10 @@ def read_targets():
             line = line.split("#", 1)[0].split()
             if not line:
                 continue
-            key, match, builder, suites = line
+            key, match, builder, suites = line[:4]
+            flavour = line[4] if len(line) > 4 else "amd64"
             targets[key] = {"match": match, "builder": builder,
-                            "suites": suites.split(",")}
+                            "suites": suites.split(","), "flavour": flavour}
     return targets
 
 
@@ -159,15 +163,16 @@ def newest(versions):
 
 def resolve(apt, key, target):
     """Newest matching kernel in the target's suites and its package set."""
-    cands = [(v, s) for v, s in apt.madison("linux-image-amd64")
+    image = f"linux-image-{target['flavour']}"
+    cands = [(v, s) for v, s in apt.madison(image)
              if s in target["suites"] and fnmatch.fnmatch(v, target["match"])]
     if not cands:
-        raise RuntimeError(f"no linux-image-amd64 {target['match']} in "
+        raise RuntimeError(f"no {image} {target['match']} in "
                            f"{','.join(target['suites'])}")
     ver = newest(v for v, _ in cands)
     suite = [s for v, s in cands if v == ver][0]
     pkgs = {}
-    todo = [("linux-image-amd64", ver), ("linux-headers-amd64", ver)]
+    todo = [(image, ver), (f"linux-headers-{target['flavour']}", ver)]
     while todo:
         name, v = todo.pop()
         for dep, op, dver in apt.depends(name, v):
@@ -188,7 +193,8 @@ def resolve(apt, key, target):
     if not abi:
         raise RuntimeError(f"{key}: no linux-image-<abi> package among {sorted(pkgs)}")
     return {"key": key, "version": ver, "suite": suite, "abi": abi,
-            "builder": target["builder"], "packages": pkgs}
+            "builder": target["builder"], "flavour": target["flavour"],
+            "packages": pkgs}
 
 
 def download(apt, debdir, pkgs):

@@ -15,8 +15,9 @@ The guest's /init reports tests with @@ lines (tests/guest/lib.sh):
   @@DONE                          all tests ran; the guest powers off next
 
 A test passes only if it said ok AND the console has no kernel BUG, WARNING,
-Oops, general protection fault, lockup, hung task, IOMMU fault or call trace
-(or fio verify failure) in its span, other than lines it declared with
+Oops, general protection fault, lockup, hung task, IOMMU fault, call trace,
+lockdep, KASAN, UBSAN, kmemleak or DMA-API debug report (or fio verify
+failure) in its span, other than lines it declared with
 @@EXPECT, AND every line it expected appeared, AND its IOTLB checks hold.
 Bad lines outside any test fail the pseudo-test "boot" (before the first test)
 or the test just finished (kernel messages can lag the @@END line).  A guest
@@ -51,6 +52,14 @@ KERNEL_BAD = [
     (re.compile(r"AMD-Vi:.*Event"), "AMD-Vi event"),
     (re.compile(r"Call Trace"), "call trace"),
     (re.compile(r"Kernel panic"), "kernel panic"),
+    # the debug kernel's checkers (most of their reports also start with
+    # BUG: or WARNING:, these are the ones that do not)
+    (re.compile(r"kmemleak: \d+ new suspected memory leaks?"), "kmemleak report"),
+    (re.compile(r"unreferenced object 0x"), "kmemleak report"),
+    (re.compile(r"UBSAN:"), "UBSAN report"),
+    (re.compile(r"INFO: trying to register non-static key"), "lockdep report"),
+    (re.compile(r"DMA-API: .*(device driver|debugging out of memory|overlapping mappings)"),
+     "DMA-API debug report"),
 ]
 # Patterns on any line: fio's own verify failure reports.
 ANY_BAD = [

@@ -40,6 +40,26 @@ class Verdict(unittest.TestCase):
         self.assertEqual(status(res)["iommu-mode"], "ok")
         self.assertFalse(res["retry"])
 
+    def test_rt_sleeping_lock_in_atomic_fails(self):
+        # Debian's 6.1 PREEMPT_RT kernel, the shim before its RT fix: the
+        # self-test declares Call Trace (its WARN cases) but not a BUG
+        res = verdict.analyse(load("rt-sleep-in-atomic.log"))
+        self.assertEqual(status(res)["shim-selftest"], "FAIL")
+        self.assertIn("scheduling while atomic", reasons(res, "shim-selftest"))
+
+    def test_debug_kernel_checkers_fail(self):
+        res = verdict.analyse(load("debug-checkers.log"))
+        st = status(res)
+        self.assertEqual(st["iommu-mode"], "ok")
+        self.assertEqual(st["boot"] if "boot" in st else "ok", "ok")
+        for name, why in (("lockdep-wait-context", "kernel BUG"),
+                          ("nonstatic-key", "lockdep report"),
+                          ("kmemleak", "kmemleak report"),
+                          ("ubsan", "UBSAN report"),
+                          ("dma-debug", "DMA-API debug report")):
+            self.assertEqual(st[name], "FAIL", name)
+            self.assertIn(why, reasons(res, name))
+
     def test_dmar_fault_fails(self):
         res = verdict.analyse(load("dmar-fault.log"))
         self.assertEqual(status(res)["selftest-edu"], "FAIL")
