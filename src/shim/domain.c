@@ -144,10 +144,26 @@ static struct iova_domain *dmashim_find_iovad(struct device *dev,
 	return NULL;
 }
 
+/*
+ * Devices the shim does not serve at all, whatever their domain: those not
+ * on the PCI bus (a device's context is dropped when its PCI driver
+ * unbinds, and the shim watches no other bus) and those that are not
+ * DMA-coherent (the shim does no cache maintenance).  They get no context:
+ * this is checked again on every try_alloc, and costs two loads.
+ */
+static bool dmashim_dev_unsupported(struct device *dev)
+{
+	return !dev_is_pci(dev) || !dev_is_dma_coherent(dev);
+}
+
 /* Classify a device the shim cannot translate for; false if it can. */
 static bool dmashim_unusable(struct device *dev, struct iommu_domain *domain,
 			     enum dmashim_fallback *why)
 {
+	if (dmashim_dev_unsupported(dev)) {
+		*why = DMASHIM_FB_UNSUPPORTED;
+		return true;
+	}
 	if (!domain) {
 		*why = DMASHIM_FB_NO_IOMMU;
 		return true;
@@ -269,8 +285,12 @@ static struct dmashim_ctx *dmashim_ctx_create(struct device *dev,
 
 	if (dmashim_unusable(dev, domain, &unusable)) {
 		*why = unusable;
-		/* a flag that may change: checked on every call instead */
-		if (unusable == DMASHIM_FB_UNTRUSTED)
+		/*
+		 * A flag that may change, or a device whose context would
+		 * never be dropped: checked on every call instead.
+		 */
+		if (unusable == DMASHIM_FB_UNTRUSTED ||
+		    unusable == DMASHIM_FB_UNSUPPORTED)
 			return NULL;
 	}
 	ctx = dmashim_ctx_new(dev, domain, unusable);
@@ -422,11 +442,16 @@ again:
 	kfree(all);
 }
 
-/* Drop a device's context when its driver is unbound or it is removed. */
+/*
+ * Drop a device's context when its driver is unbound, when a probe that
+ * may have used the API fails (the driver is never bound, so no unbind
+ * follows), or when the device is removed.
+ */
 static int dmashim_bus_notify(struct notifier_block *nb, unsigned long action,
 			      void *data)
 {
 	if (action == BUS_NOTIFY_UNBOUND_DRIVER ||
+	    action == BUS_NOTIFY_DRIVER_NOT_BOUND ||
 	    action == BUS_NOTIFY_DEL_DEVICE)
 		dmashim_forget(data);
 	return NOTIFY_DONE;

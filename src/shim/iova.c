@@ -390,7 +390,9 @@ void dmashim_ranges_drop_spares(struct dmashim_ctx *ctx)
  *
  * Return: true on success.  false if the two-step API cannot be used for
  * this device or request: no IOMMU, an identity (passthrough) domain, an
- * untrusted device, an allocator the shim could not verify, size 0 or with
+ * untrusted device, a device not on the PCI bus or not DMA-coherent (the
+ * shim does no cache maintenance and no bouncing), an allocator the shim
+ * could not verify, size 0 or with
  * bit 63 set (both warn once: they are caller bugs), or no IOVA space.
  * @state is zeroed then, and the caller must
  * map with the regular DMA API (dma_map_page(), dma_map_sg(),

@@ -23,6 +23,7 @@ enum dmashim_fallback {
 	DMASHIM_FB_IDENTITY,	/* identity/passthrough or blocked domain */
 	DMASHIM_FB_NOT_DMA_API,	/* domain not managed by dma-iommu */
 	DMASHIM_FB_UNTRUSTED,	/* untrusted device: needs bouncing */
+	DMASHIM_FB_UNSUPPORTED,	/* not a PCI device, or not DMA-coherent */
 	DMASHIM_FB_VALIDATION,	/* the IOVA allocator could not be verified */
 	DMASHIM_FB_SIZE,	/* size 0 or with the swiotlb bit set */
 	DMASHIM_FB_NOSPACE,	/* IOVA space exhausted */

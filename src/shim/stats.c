@@ -18,6 +18,7 @@ const char *const dmashim_fallback_names[DMASHIM_FB_MAX] = {
 	[DMASHIM_FB_IDENTITY] = "identity",
 	[DMASHIM_FB_NOT_DMA_API] = "not_dma_api",
 	[DMASHIM_FB_UNTRUSTED] = "untrusted",
+	[DMASHIM_FB_UNSUPPORTED] = "unsupported",
 	[DMASHIM_FB_VALIDATION] = "validation",
 	[DMASHIM_FB_SIZE] = "size",
 	[DMASHIM_FB_NOSPACE] = "nospace",

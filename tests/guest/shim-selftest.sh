@@ -70,6 +70,7 @@ if [ "$expect" = 1 ] && [ "$api" = shim ]; then
 	must_pass misuse-link
 	must_pass misuse-destroy
 fi
+must_pass non-pci-device
 if [ "$expect" = 1 ]; then
 	must_pass untrusted
 	must_pass iova-exhaustion
@@ -194,6 +195,19 @@ if [ -n "${leak:-}" ]; then
 	[ ! -e "$stats" ] || fail "the shim still tracks $edu after its unbind"
 	grep -q '^outstanding 0$' /sys/kernel/debug/dma_iova_shim/total ||
 		fail "outstanding ranges after the leaking device went away"
+fi
+# A probe that fails after a try_alloc is followed by no unbind: the shim
+# must drop what it knows of the device then too.
+echo 1 >/sys/module/dis_selftest/parameters/fail_probe
+echo dis_selftest >"/sys/bus/pci/devices/$edu/driver_override"
+echo "$edu" >/sys/bus/pci/drivers_probe 2>/dev/null || true
+echo 0 >/sys/module/dis_selftest/parameters/fail_probe
+echo >"/sys/bus/pci/devices/$edu/driver_override"
+[ -e "/sys/bus/pci/drivers/dis_selftest/$edu" ] && fail "dis_selftest bound although its probe was to fail"
+dmesg | grep -q "failing the probe on purpose" || fail "the failing probe did not run"
+sleep 0.5
+if [ "$api" = shim ] && [ -e "$stats" ]; then
+	fail "the shim keeps a context for $edu after its failed probe"
 fi
 rmmod dis_selftest || fail "rmmod dis_selftest failed"
 rmmod dma_iova_shim || fail "rmmod dma_iova_shim failed"

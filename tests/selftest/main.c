@@ -64,6 +64,11 @@ static unsigned int stress_ms = 1500;
 module_param(stress_ms, uint, 0444);
 MODULE_PARM_DESC(stress_ms, "Duration of the stress case in ms (default 1500)");
 
+static bool fail_probe;
+module_param(fail_probe, bool, 0644);
+MODULE_PARM_DESC(fail_probe,
+		 "Fail the next probes after one try_alloc, as a driver whose probe fails late does (default N)");
+
 static const struct {
 	const char *name;
 	int (*run)(struct dis_test *t);
@@ -76,6 +81,7 @@ static const struct {
 	{ "link-unaligned-eio", dis_case_link_eio },
 	{ "misuse-link", dis_case_misuse_link },
 	{ "misuse-destroy", dis_case_misuse_destroy },
+	{ "non-pci-device", dis_case_non_pci },
 	{ "stale-after-destroy", dis_case_stale_destroy },
 	{ "stale-after-unlink", dis_case_stale_unlink },
 	{ "mixing", dis_case_mixing },
@@ -250,6 +256,8 @@ static int dis_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(EDU_DMA_BITS));
 	if (ret)
 		return ret;
+	if (READ_ONCE(fail_probe))
+		return dis_probe_fails(&pdev->dev);
 	edu = devm_kzalloc(&pdev->dev, sizeof(*edu), GFP_KERNEL);
 	t = devm_kzalloc(&pdev->dev, sizeof(*t), GFP_KERNEL);
 	if (!edu || !t)

@@ -62,6 +62,8 @@ int dis_case_exhaustion(struct dis_test *t);
 int dis_case_lazy_reuse(struct dis_test *t);
 int dis_case_misuse_link(struct dis_test *t);
 int dis_case_misuse_destroy(struct dis_test *t);
+int dis_case_non_pci(struct dis_test *t);
+int dis_probe_fails(struct device *dev);
 int dis_stress_injected(struct dis_test *t, unsigned int ms);
 int dis_requests(struct dis_test *t, unsigned int n, unsigned int nseg);
 int dis_leak(struct dis_test *t);

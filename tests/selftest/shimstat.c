@@ -28,7 +28,6 @@
 #include "selftest.h"
 #include "shimstat.h"
 
-#define DIS_SHIM_DIR "/sys/kernel/debug/dma_iova_shim/devices/"
 
 static const struct {
 	const char *name;

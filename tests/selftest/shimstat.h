@@ -40,6 +40,8 @@ struct dis_shim_stats {
 };
 
 #define DIS_SHIM_FILE_BUF 1024
+/* Where the shim keeps one counter file per device it knows. */
+#define DIS_SHIM_DIR "/sys/kernel/debug/dma_iova_shim/devices/"
 
 /* An open counter file, for cases that read it in a loop. */
 struct dis_shim_file {
