@@ -28,7 +28,6 @@
 #include "selftest.h"
 #include "shimstat.h"
 
-
 static const struct {
 	const char *name;
 	size_t off;
