@@ -70,6 +70,9 @@ struct dmashim_range_bucket {
 
 /**
  * struct dmashim_ctx - what the shim knows about one device
+ * @rcu: frees the context after lock-free lookups are done with it; first,
+ *	because kfree_rcu() needs it within the first 4 KiB and lockdep
+ *	makes each of @ranges' locks dozens of bytes
  * @dev: the device (a reference is held)
  * @node: entry in the device table
  * @domain: its DMA-API IOMMU domain, checked on every try_alloc
@@ -90,13 +93,13 @@ struct dmashim_range_bucket {
  *	over the table; dma_iova_* calls take none (they look the context
  *	up and use it inside an RCU read-side section, and removal waits
  *	for them)
- * @rcu: frees the context after lock-free lookups are done with it
  * @fallback: DMASHIM_FB_MAX if the device can be served; otherwise why
  *	try_alloc always falls back (DMASHIM_FB_VALIDATION: its allocator
  *	failed validation), see dmashim_ctx_failed()
  * @reason: why it cannot be served, in words (logged once)
  */
 struct dmashim_ctx {
+	struct rcu_head rcu;
 	struct device *dev;
 	struct hlist_node node;
 	struct iommu_domain *domain;
@@ -113,7 +116,6 @@ struct dmashim_ctx {
 	struct delayed_work fq_work;
 	struct work_struct debugfs_work;
 	struct kref ref;
-	struct rcu_head rcu;
 	enum dmashim_fallback fallback;
 	const char *reason;
 };
