@@ -2,8 +2,9 @@
 /*
  * dis_selftest: an in-guest self-test of the two-step DMA API (the shim's,
  * or the kernel's own) with QEMU's edu device doing real DMA through the
- * ranges.  It binds to an edu device only when asked (driver_override),
- * runs every case at probe time and prints one line per case:
+ * ranges.  It binds to an edu device only when asked (driver_override);
+ * writing 1 to /sys/kernel/debug/dis_selftest/run (or loading it with
+ * run_cases=1: at probe time) runs every case and prints one line per case:
  *
  *	dis_selftest: <case>: pass | skip | FAIL <reason>
  *	dis_selftest: summary: <n> passed, <n> failed, <n> skipped in <ms> ms
@@ -21,11 +22,14 @@
  * line like a case.
  */
 #include <linux/debugfs.h>
+#include <linux/atomic.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/wait.h>
 
 #include <dma-iova-shim.h>
 
@@ -50,10 +54,17 @@ static char *api = "shim";
 module_param(api, charp, 0444);
 MODULE_PARM_DESC(api, "Read only: which implementation the module calls (native or shim)");
 
-static bool run_cases = true;
+/*
+ * Not at probe time by default: a probe runs under the device lock and,
+ * from drivers_probe, the sysfs file's mutex, and the cases read the
+ * shim's debugfs files; lockdep sees seq_file's lock nest in kernfs's
+ * there, the reverse of every sysfs read (a false cycle, between
+ * different files, that still switches lockdep off for the boot).
+ */
+static bool run_cases;
 module_param(run_cases, bool, 0444);
 MODULE_PARM_DESC(run_cases,
-		 "Run the test cases when binding (default Y; N: bind only, for the benchmark)");
+		 "Run the test cases when binding (default N: bind only; write 1 to debugfs dis_selftest/run)");
 
 static unsigned int stale_tries = 10;
 module_param(stale_tries, uint, 0444);
@@ -96,13 +107,46 @@ static const struct {
 #define DIS_MAX_REQUESTS 100000
 #define DIS_MAX_STRESS_MS 60000
 
-static DEFINE_MUTEX(dis_lock);		/* protects dis_current */
+/*
+ * The debugfs operations are serialised by dis_lock and run the cases on
+ * the bound device's test, which they hold (dis_get_test()) so that
+ * remove waits for them.  Probe and remove never take dis_lock: they run
+ * under the driver core's locks and, from sysfs, a kernfs file's mutex,
+ * and the cases read the shim's debugfs files (seq_file's lock), which
+ * every sysfs read takes the other way round (a false cycle between
+ * different files for lockdep, which then switches itself off).
+ */
+static DEFINE_MUTEX(dis_lock);
+static DEFINE_SPINLOCK(dis_current_lock);	/* protects dis_current */
 static struct dis_test *dis_current;
+static atomic_t dis_users = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(dis_idle);
+
+/* The bound device's test, held until dis_put_test(); NULL if none. */
+static struct dis_test *dis_get_test(void)
+{
+	struct dis_test *t;
+
+	spin_lock(&dis_current_lock);
+	t = dis_current;
+	if (t)
+		atomic_inc(&dis_users);
+	spin_unlock(&dis_current_lock);
+	return t;
+}
+
+static void dis_put_test(void)
+{
+	if (atomic_dec_and_test(&dis_users))
+		wake_up(&dis_idle);
+}
+
 static struct dentry *dis_debugfs;
 
 static ssize_t dis_requests_write(struct file *file, const char __user *ubuf,
 				  size_t len, loff_t *ppos)
 {
+	struct dis_test *t;
 	unsigned int n;
 	int ret;
 
@@ -111,15 +155,20 @@ static ssize_t dis_requests_write(struct file *file, const char __user *ubuf,
 		return ret;
 	if (!n || n > DIS_MAX_REQUESTS)
 		return -EINVAL;
+	t = dis_get_test();
+	if (!t)
+		return -ENODEV;
 	mutex_lock(&dis_lock);
-	ret = dis_current ? dis_requests(dis_current, n, 32) : -ENODEV;
+	ret = dis_requests(t, n, 32);
 	mutex_unlock(&dis_lock);
+	dis_put_test();
 	return ret ? ret : len;
 }
 
 static ssize_t dis_leak_write(struct file *file, const char __user *ubuf,
 			      size_t len, loff_t *ppos)
 {
+	struct dis_test *t;
 	bool yes;
 	int ret;
 
@@ -128,9 +177,13 @@ static ssize_t dis_leak_write(struct file *file, const char __user *ubuf,
 		return ret;
 	if (!yes)
 		return -EINVAL;
+	t = dis_get_test();
+	if (!t)
+		return -ENODEV;
 	mutex_lock(&dis_lock);
-	ret = dis_current ? dis_leak(dis_current) : -ENODEV;
+	ret = dis_leak(t);
 	mutex_unlock(&dis_lock);
+	dis_put_test();
 	return ret ? ret : len;
 }
 
@@ -138,6 +191,7 @@ static ssize_t dis_stress_injected_write(struct file *file,
 					 const char __user *ubuf, size_t len,
 					 loff_t *ppos)
 {
+	struct dis_test *t;
 	unsigned int ms;
 	int ret;
 
@@ -146,25 +200,81 @@ static ssize_t dis_stress_injected_write(struct file *file,
 		return ret;
 	if (!ms || ms > DIS_MAX_STRESS_MS)
 		return -EINVAL;
+	t = dis_get_test();
+	if (!t)
+		return -ENODEV;
 	mutex_lock(&dis_lock);
-	if (dis_current) {
-		dis_current->why[0] = 0;
-		ret = dis_stress_injected(dis_current, ms);
-		if (ret)
-			pr_info("stress-injected: FAIL %s (%d)\n",
-				dis_current->why[0] ? dis_current->why : "error", ret);
-		else
-			pr_info("stress-injected: pass\n");
-	} else {
-		ret = -ENODEV;
-	}
+	t->why[0] = 0;
+	ret = dis_stress_injected(t, ms);
+	if (ret)
+		pr_info("stress-injected: FAIL %s (%d)\n",
+			t->why[0] ? t->why : "error", ret);
+	else
+		pr_info("stress-injected: pass\n");
 	mutex_unlock(&dis_lock);
+	dis_put_test();
 	return ret ? ret : len;
 }
+
+static void dis_run(struct dis_test *t)
+{
+	unsigned int i, pass = 0, fail = 0, skip = 0;
+	ktime_t start, all = ktime_get();
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(dis_cases); i++) {
+		t->why[0] = 0;
+		start = ktime_get();
+		ret = dis_cases[i].run(t);
+		pr_info("time: %s %lld ms\n", dis_cases[i].name,
+			ktime_ms_delta(ktime_get(), start));
+		if (ret == 1) {
+			skip++;
+			pr_info("%s: skip\n", dis_cases[i].name);
+		} else if (ret) {
+			fail++;
+			pr_info("%s: FAIL %s (%d)\n", dis_cases[i].name,
+				t->why[0] ? t->why : "error", ret);
+		} else {
+			pass++;
+			pr_info("%s: pass\n", dis_cases[i].name);
+		}
+	}
+	pr_info("summary: %u passed, %u failed, %u skipped in %lld ms\n", pass,
+		fail, skip, ktime_ms_delta(ktime_get(), all));
+}
+
+static ssize_t dis_run_write(struct file *file, const char __user *ubuf,
+			     size_t len, loff_t *ppos)
+{
+	struct dis_test *t;
+	bool yes;
+	int ret;
+
+	ret = kstrtobool_from_user(ubuf, len, &yes);
+	if (ret)
+		return ret;
+	if (!yes)
+		return -EINVAL;
+	t = dis_get_test();
+	if (!t)
+		return -ENODEV;
+	mutex_lock(&dis_lock);
+	dis_run(t);
+	mutex_unlock(&dis_lock);
+	dis_put_test();
+	return len;
+}
+
+static const struct file_operations dis_run_fops = {
+	.owner = THIS_MODULE,
+	.write = dis_run_write,
+};
 
 static ssize_t dis_mbench_write(struct file *file, const char __user *ubuf,
 				size_t len, loff_t *ppos)
 {
+	struct dis_test *t;
 	char *cmd;
 	int ret;
 
@@ -173,9 +283,15 @@ static ssize_t dis_mbench_write(struct file *file, const char __user *ubuf,
 	cmd = memdup_user_nul(ubuf, len);
 	if (IS_ERR(cmd))
 		return PTR_ERR(cmd);
-	mutex_lock(&dis_lock);
-	ret = dis_current ? dis_mbench_cmd(dis_current, strim(cmd)) : -ENODEV;
-	mutex_unlock(&dis_lock);
+	t = dis_get_test();
+	if (t) {
+		mutex_lock(&dis_lock);
+		ret = dis_mbench_cmd(t, strim(cmd));
+		mutex_unlock(&dis_lock);
+		dis_put_test();
+	} else {
+		ret = -ENODEV;
+	}
 	kfree(cmd);
 	return ret ? ret : len;
 }
@@ -211,34 +327,6 @@ static const struct file_operations dis_requests_fops = {
 	.owner = THIS_MODULE,
 	.write = dis_requests_write,
 };
-
-static void dis_run(struct dis_test *t)
-{
-	unsigned int i, pass = 0, fail = 0, skip = 0;
-	ktime_t start, all = ktime_get();
-	int ret;
-
-	for (i = 0; i < ARRAY_SIZE(dis_cases); i++) {
-		t->why[0] = 0;
-		start = ktime_get();
-		ret = dis_cases[i].run(t);
-		pr_info("time: %s %lld ms\n", dis_cases[i].name,
-			ktime_ms_delta(ktime_get(), start));
-		if (ret == 1) {
-			skip++;
-			pr_info("%s: skip\n", dis_cases[i].name);
-		} else if (ret) {
-			fail++;
-			pr_info("%s: FAIL %s (%d)\n", dis_cases[i].name,
-				t->why[0] ? t->why : "error", ret);
-		} else {
-			pass++;
-			pr_info("%s: pass\n", dis_cases[i].name);
-		}
-	}
-	pr_info("summary: %u passed, %u failed, %u skipped in %lld ms\n", pass,
-		fail, skip, ktime_ms_delta(ktime_get(), all));
-}
 
 static int dis_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
@@ -277,18 +365,19 @@ static int dis_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	t->stress_ms = stress_ms;
 	if (run_cases)
 		dis_run(t);
-	mutex_lock(&dis_lock);
+	spin_lock(&dis_current_lock);
 	dis_current = t;
-	mutex_unlock(&dis_lock);
+	spin_unlock(&dis_current_lock);
 	return 0;
 }
 
 static void dis_remove(struct pci_dev *pdev)
 {
-	mutex_lock(&dis_lock);
+	spin_lock(&dis_current_lock);
 	/* the page stays: a leaked range may still point at it */
 	dis_current = NULL;
-	mutex_unlock(&dis_lock);
+	spin_unlock(&dis_current_lock);
+	wait_event(dis_idle, !atomic_read(&dis_users));
 }
 
 /* No ID table: it binds only to a device whose driver_override names it. */
@@ -304,6 +393,7 @@ static int __init dis_init(void)
 	debugfs_create_file("requests32", 0200, dis_debugfs, NULL,
 			    &dis_requests_fops);
 	debugfs_create_file("leak", 0200, dis_debugfs, NULL, &dis_leak_fops);
+	debugfs_create_file("run", 0200, dis_debugfs, NULL, &dis_run_fops);
 	debugfs_create_file("stress_injected", 0200, dis_debugfs, NULL,
 			    &dis_stress_injected_fops);
 	debugfs_create_file("mbench", 0600, dis_debugfs, NULL, &dis_mbench_fops);
