@@ -75,9 +75,10 @@ class Tally:
 
 
 def read_targets():
-    """Every kernel key, and those matrix.ini's "all" stands for (the
-    generic kernels: no flavour column in targets.conf)."""
-    keys, generic = [], []
+    """Every kernel key, those matrix.ini's "all" stands for (the generic
+    kernels: no flavour column in targets.conf), and those built here from
+    Debian's source (flavour "debug")."""
+    keys, generic, built_here = [], [], []
     with open(os.path.join(SCRIPTS, "targets.conf")) as f:
         for line in f:
             words = line.split("#", 1)[0].split()
@@ -85,7 +86,9 @@ def read_targets():
                 keys.append(words[0])
                 if len(words) < 5 or words[4] == "amd64":
                     generic.append(words[0])
-    return keys, generic
+                elif words[4] == "debug":
+                    built_here.append(words[0])
+    return keys, generic, built_here
 
 
 def host_tests(tally):
@@ -133,9 +136,29 @@ def step(cmd, log, env=None):
     return r.returncode == 0
 
 
-def prepare_kernel(name, outdir, build, tally):
+def build_debug_kernel(key, outdir, build, tally):
+    """Compile the debug kernel from Debian's source (cached); False on failure."""
+    t0 = time.time()
+    log = os.path.join(outdir, f"kernel-{key}.log")
+    ok = step([os.path.join(SCRIPTS, "build-debug-kernel.sh")], log,
+              env=dict(os.environ, BUILD=build))
+    with open(log) as f:
+        last = [ln.strip() for ln in f if ln.strip()][-1:]
+    tally.line("ok" if ok else "FAIL", key, "-", "kernel build (debug)",
+               time.time() - t0, (last[0] if ok and last else f"see {log}"))
+    if ok:
+        with open(os.path.join(build, "kernels.lock")) as f:
+            ent = json.load(f)[key]
+        print(f"kernel {key:7} {ent['version']} ({ent['abi']}, built from "
+              f"{'/'.join(ent['packages'])})", flush=True)
+    return ok
+
+
+def prepare_kernel(name, outdir, build, tally, debug=False):
     """Build modules and guest image for one kernel flavour; False on failure."""
     key, make_args = FLAVOURS.get(name, (name, []))
+    if debug and not build_debug_kernel(key, outdir, build, tally):
+        return False
     t0 = time.time()
     log = os.path.join(outdir, f"build-{name}.log")
     env = dict(os.environ, BUILD=build)
@@ -370,7 +393,7 @@ def main():
 
     started = time.time()
     build = os.path.abspath(args.build)
-    all_keys, generic_keys = read_targets()
+    all_keys, generic_keys, built_here = read_targets()
     keys = args.kernels.split() or all_keys
     modes = args.modes.split() or MODES
     for k in keys:
@@ -389,19 +412,25 @@ def main():
     tally = Tally()
     host_tests(tally)
 
+    # The debug kernel is compiled here (minutes): by prepare_kernel(),
+    # last, while the other kernels' guests run.
+    fetched = [k for k in keys if k not in built_here]
     r = subprocess.run([sys.executable, os.path.join(SCRIPTS, "fetch-kernels.py"),
-                        "--build", build] + keys, text=True, stdout=subprocess.PIPE)
+                        "--build", build] + fetched, text=True, stdout=subprocess.PIPE)
     if r.returncode:
         tally.line("FAIL", "-", "-", "fetch kernels", 0.0)
         keys = []
     with open(os.path.join(build, "kernels.lock")) as f:
         lock = json.load(f)
     for k in keys:
-        print(f"kernel {k:5} {lock[k]['version']} ({lock[k]['abi']}, "
-              f"{lock[k]['suite']})", flush=True)
+        if k in fetched:
+            print(f"kernel {k:7} {lock[k]['version']} ({lock[k]['abi']}, "
+                  f"{lock[k]['suite']})", flush=True)
     builds = keys + [f for f, (k, _) in FLAVOURS.items() if k in keys]
-    # 6.1 first: it has the most boots, the bench smoke and the package
-    builds.sort(key=lambda k: flavour_key(k) != DEB_KERNEL)
+    # 6.1 first: it has the most boots, the bench smoke and the package;
+    # the debug kernel last: it compiles a kernel first
+    builds.sort(key=lambda k: (flavour_key(k) in built_here,
+                               flavour_key(k) != DEB_KERNEL))
     dkms = []
     if not args.boots or "dkms" in args.boots.split():
         dkms = [f for f, (k, _) in DKMS_FLAVOURS.items() if k in keys]
@@ -447,7 +476,7 @@ def main():
     boots = BootQueue(args.jobs, tally)
     smoke = "6.1" if "6.1" in builds else (builds[0] if builds else None)
     for k in builds:
-        if prepare_kernel(k, outdir, build, tally):
+        if prepare_kernel(k, outdir, build, tally, debug=k in built_here):
             ready.add(k)
             # longest boots first (their timeout is the estimate), so that
             # the short ones fill in at the end

@@ -8,7 +8,9 @@ BUILD/debs, and each kernel is unpacked into BUILD/kernels/<key>/root.
 The resolved versions are written to BUILD/kernels.lock.
 
 A target's flavour (scripts/targets.conf) picks Debian's image flavour:
-amd64 (generic) or rt-amd64 (PREEMPT_RT).
+amd64 (generic) or rt-amd64 (PREEMPT_RT).  Flavour "debug" is not
+downloaded: scripts/build-debug-kernel.sh builds it from Debian's source
+package (cached; it writes its own lock entry).
 
 Usage: fetch-kernels.py [--build DIR] [--refresh] [KEY...]
 """
@@ -282,6 +284,8 @@ def main():
             locks = json.load(f)
     suites = sorted({s for t in targets.values() for s in t["suites"]})
     apt = Apt(os.path.join(build, "apt"), suites)
+    built_here = [k for k in keys if targets[k]["flavour"] == "debug"]
+    keys = [k for k in keys if k not in built_here]
     need = [k for k in keys if args.refresh or k not in locks]
     if need:
         apt.update(args.refresh)
@@ -296,6 +300,13 @@ def main():
         files = download(apt, os.path.join(build, "debs"), locks[k]["packages"])
         unpack(os.path.join(build, "kernels", k), locks[k], files)
         print(f"{k} {locks[k]['version']} {locks[k]['abi']}")
+    for k in built_here:
+        r = subprocess.run([os.path.join(TOP, "scripts", "build-debug-kernel.sh")],
+                           env=dict(os.environ, BUILD=build), text=True,
+                           stdout=subprocess.PIPE)
+        if r.returncode:
+            raise RuntimeError(f"{k}: scripts/build-debug-kernel.sh failed")
+        print(r.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":

@@ -60,6 +60,10 @@ KERNEL_BAD = [
     (re.compile(r"INFO: trying to register non-static key"), "lockdep report"),
     (re.compile(r"DMA-API: .*(device driver|debugging out of memory|overlapping mappings)"),
      "DMA-API debug report"),
+    # a checker that switched itself off sees nothing more this boot
+    (re.compile(r"INFO: lockdep is turned off|kmemleak: Kernel memory leak detector disabled"
+                r"|Cannot allocate a kmemleak_object|ODEBUG: Out of memory"),
+     "a debug checker switched off"),
 ]
 # Patterns on any line: fio's own verify failure reports.
 ANY_BAD = [

@@ -10,6 +10,12 @@
 bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
 size=$(cmdline_arg nvi.size || echo 4m)
 grid=$(cmdline_arg nvi.grid || echo quick)
+# huge-page buffers: fio's mmaphuge, or shmhuge (SysV shm) with
+# nvi.huge_mem=shmhuge.  The debug kernel needs the latter: fio unmaps part
+# of its hugetlbfs mapping, and Debian 6.1's __vma_adjust() calls
+# hugetlb_split() before it takes the i_mmap lock that function asserts
+# (mm/mmap.c, mm/hugetlb.c), a lockdep WARN of the kernel's own.
+huge_mem=$(cmdline_arg nvi.huge_mem || echo mmaphuge)
 
 echo 64 >/proc/sys/vm/nr_hugepages
 mkdir -p /mnt/huge
@@ -28,9 +34,9 @@ for mode in $(nvi_modes_from nvi.verify_modes); do
 	# full (kernel command line nvi.grid=full): every combination
 	if [ "$grid" = full ]; then
 		runs="write:1:malloc write:32:malloc randwrite:1:malloc randwrite:32:malloc
-			write:1:mmaphuge write:32:mmaphuge randwrite:1:mmaphuge randwrite:32:mmaphuge"
+			write:1:$huge_mem write:32:$huge_mem randwrite:1:$huge_mem randwrite:32:$huge_mem"
 	else
-		runs="randwrite:32:malloc write:1:mmaphuge"
+		runs="randwrite:32:malloc write:1:$huge_mem"
 	fi
 	for r in $runs; do
 		rw=${r%%:*}
