@@ -160,10 +160,6 @@ static bool dmashim_dev_unsupported(struct device *dev)
 static bool dmashim_unusable(struct device *dev, struct iommu_domain *domain,
 			     enum dmashim_fallback *why)
 {
-	if (dmashim_dev_unsupported(dev)) {
-		*why = DMASHIM_FB_UNSUPPORTED;
-		return true;
-	}
 	if (!domain) {
 		*why = DMASHIM_FB_NO_IOMMU;
 		return true;
@@ -278,19 +274,20 @@ static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
 static struct dmashim_ctx *dmashim_ctx_create(struct device *dev,
 					      enum dmashim_fallback *why)
 {
-	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
 	enum dmashim_fallback unusable = DMASHIM_FB_MAX;
 	struct dmashim_ctx *ctx, *old;
+	struct iommu_domain *domain;
 	unsigned long flags;
 
+	if (dmashim_dev_unsupported(dev)) {
+		*why = DMASHIM_FB_UNSUPPORTED;
+		return NULL;
+	}
+	domain = iommu_get_domain_for_dev(dev);
 	if (dmashim_unusable(dev, domain, &unusable)) {
 		*why = unusable;
-		/*
-		 * A flag that may change, or a device whose context would
-		 * never be dropped: checked on every call instead.
-		 */
-		if (unusable == DMASHIM_FB_UNTRUSTED ||
-		    unusable == DMASHIM_FB_UNSUPPORTED)
+		/* a flag that may change: checked on every call instead */
+		if (unusable == DMASHIM_FB_UNTRUSTED)
 			return NULL;
 	}
 	ctx = dmashim_ctx_new(dev, domain, unusable);
@@ -339,7 +336,8 @@ static struct dmashim_ctx *dmashim_ctx_create(struct device *dev,
  * Context: any context, under rcu_read_lock().
  *
  * Return: the context (valid until rcu_read_unlock()), or NULL if
- * none could be made (an untrusted device on its first use, or no memory).
+ * none could be made (an untrusted device on its first use, a device the
+ * shim does not serve at all, or no memory).
  */
 struct dmashim_ctx *dmashim_ctx_get(struct device *dev,
 				    enum dmashim_fallback *why)
@@ -445,7 +443,10 @@ again:
 /*
  * Drop a device's context when its driver is unbound, when a probe that
  * may have used the API fails (the driver is never bound, so no unbind
- * follows), or when the device is removed.
+ * follows), or when the device is removed.  A failed probe is notified
+ * before the driver core releases its devres: a range a devm action would
+ * still destroy is reported as leaked and released here, and that later
+ * destroy is refused; nothing is unmapped twice.
  */
 static int dmashim_bus_notify(struct notifier_block *nb, unsigned long action,
 			      void *data)

@@ -386,7 +386,9 @@ void dmashim_ranges_drop_spares(struct dmashim_ctx *ctx)
  * dmashim_iova_link(), made visible with dmashim_iova_sync() and released
  * with dmashim_iova_destroy() (or unlinked and freed).
  *
- * Context: any context; does not sleep (GFP_ATOMIC).
+ * Context: any context that may take a spinlock_t; does not sleep
+ * (GFP_ATOMIC).  On PREEMPT_RT, where spinlock_t sleeps, not with hard
+ * interrupts disabled or under a raw spinlock (as for the native API).
  *
  * Return: true on success.  false if the two-step API cannot be used for
  * this device or request: no IOMMU, an identity (passthrough) domain, an
@@ -509,7 +511,8 @@ static struct dmashim_ctx *dmashim_ctx_of(struct device *dev,
  * dmashim_iova_sync() once after the last link, before the device uses
  * the range.
  *
- * Context: any context; does not sleep (page tables use GFP_ATOMIC).
+ * Context: as dmashim_iova_try_alloc(); does not sleep (page tables use
+ * GFP_ATOMIC).
  *
  * Return: 0, or a negative errno; then nothing of this call is mapped and
  * the caller should destroy the range (unlinking what earlier links
@@ -537,9 +540,13 @@ int dmashim_iova_link(struct device *dev, struct dma_iova_state *state,
 		ret = -EIO;
 		goto out;
 	}
+	pfn = dmashim_state_pfn(ctx, state, &npages);
+	if (unlikely(size > npages << ctx->shift)) {
+		ret = -EINVAL;	/* and size + pad cannot wrap below */
+		goto out_err;
+	}
 	iova = state->addr + offset - pad;
 	len = dmashim_align(ctx, size + pad);
-	pfn = dmashim_state_pfn(ctx, state, &npages);
 	/*
 	 * Like iommu_map() under mainline's link: an IOVA off the granule
 	 * is -EINVAL (an IOMMU driver would be handed a page size of 0, or
@@ -642,6 +649,8 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 	if (!ctx)
 		goto out;
 	pfn = dmashim_state_pfn(ctx, state, &npages);
+	if (size > npages << ctx->shift)
+		goto refuse;	/* and size + pad cannot wrap below */
 	addr = state->addr + offset;
 	pad = dmashim_offset(ctx, addr);
 	addr -= pad;
@@ -740,7 +749,9 @@ EXPORT_SYMBOL_GPL(dmashim_iova_unlink);
  * back until a batched flush covers it, and only then freed, so it is never
  * handed out while a stale IOTLB entry may still point at the old pages.
  * A range the shim does not hold (destroyed already, say) is refused with
- * a warning, once, before anything is unmapped or freed.
+ * a warning, once, before anything is unmapped or freed; unless its IOVA
+ * was handed out again meanwhile to a range of the same size, which the
+ * shim cannot tell from the caller's.
  *
  * Context: any context.
  */

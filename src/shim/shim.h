@@ -216,7 +216,7 @@ void dmashim_release_ranges(struct dmashim_ctx *ctx);
 
 /* fq.c */
 void dmashim_fq_init(struct dmashim_ctx *ctx);
-/* What a range added to the flush queue needs once interrupts are on. */
+/* What a range added to the flush queue needs next (dmashim_fq_act()). */
 enum dmashim_fq_action {
 	DMASHIM_FQ_NONE,	/* the flush is already scheduled */
 	DMASHIM_FQ_ARM,		/* first entry: start the flush timer */

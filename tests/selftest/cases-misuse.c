@@ -58,21 +58,19 @@ int dis_case_misuse_link(struct dis_test *t)
 			       ret);
 		goto destroy;
 	}
-	/* the range is still whole: a correct link and the device's read */
+	/* the range still takes a correct link */
 	ret = dma_iova_link(t->dev, &st, page_to_phys(p), PAGE_SIZE, PAGE_SIZE,
 			    DMA_TO_DEVICE, 0);
-	if (!ret)
-		ret = dma_iova_sync(t->dev, &st, PAGE_SIZE, PAGE_SIZE);
 	if (ret) {
 		ret = dis_fail(t, "a correct link after the refused ones: %d", ret);
-		goto free;
+		goto destroy;
 	}
-	dma_iova_destroy(t->dev, &st, 2 * PAGE_SIZE, DMA_TO_DEVICE, 0);
-	goto out;
+	ret = dma_iova_sync(t->dev, &st, PAGE_SIZE, PAGE_SIZE);
+	if (ret)
+		ret = dis_fail(t, "sync after the refused links: %d", ret);
+	/* only the second page is linked: unlink it, then free the range */
+	dma_iova_unlink(t->dev, &st, PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE, 0);
 destroy:
-	if (ret > 0)
-		ret = 0;
-free:
 	dma_iova_free(t->dev, &st);
 out:
 	__free_page(p);
@@ -133,13 +131,27 @@ int dis_case_misuse_destroy(struct dis_test *t)
 	dma_iova_destroy(t->dev, &copy, PAGE_SIZE, DMA_TO_DEVICE, 0);
 	dma_iova_free(t->dev, &copy);
 
-	/* an unlink of a part outside a live range */
+	/*
+	 * A live range: an unlink of a part outside it, and a destroy whose
+	 * length wraps around when rounded up, are refused; the range stays.
+	 */
 	if (!dma_iova_try_alloc(t->dev, &live, 0, PAGE_SIZE)) {
 		ret = dis_fail(t, "try_alloc of the live range failed");
 		goto out;
 	}
 	dma_iova_unlink(t->dev, &live, 4 * PAGE_SIZE, PAGE_SIZE,
 			DMA_TO_DEVICE, 0);
+	dma_iova_destroy(t->dev, &live, SIZE_MAX, DMA_TO_DEVICE, 0);
+	ret = dis_shim_snapshot(t, &after);
+	if (ret) {
+		ret = dis_fail(t, "reading the shim's counters: %d", ret);
+		goto out;
+	}
+	if (after.frees - before.frees != 1) {
+		ret = dis_fail(t, "a destroy of length SIZE_MAX freed the range (%llu frees)",
+			       after.frees - before.frees);
+		goto out;
+	}
 	dma_iova_free(t->dev, &live);
 
 	ret = dis_shim_snapshot(t, &after);
