@@ -154,10 +154,12 @@ def build_debug_kernel(key, outdir, build, tally):
     return ok
 
 
-def prepare_kernel(name, outdir, build, tally, debug=False):
-    """Build modules and guest image for one kernel flavour; False on failure."""
+def prepare_kernel(name, outdir, build, tally, compiled=None):
+    """Build modules and guest image for one kernel flavour; False on failure.
+    compiled: for a kernel compiled here, a function waiting for that
+    compile and saying whether it worked."""
     key, make_args = FLAVOURS.get(name, (name, []))
-    if debug and not build_debug_kernel(key, outdir, build, tally):
+    if compiled and not compiled():
         return False
     t0 = time.time()
     log = os.path.join(outdir, f"build-{name}.log")
@@ -473,10 +475,35 @@ def main():
     # image is built: much of a guest's time is spent waiting.
     lane = threading.Thread(target=harness_guard(tally, "packaging", packaging))
     lane.start()
+    # Kernels compiled here start compiling at once: it is the longest
+    # step of a fresh run, and their guests are queued when it is done.
+    compiles = {}
+
+    def compile_kernel(k, result):
+        result["ok"] = build_debug_kernel(k, outdir, build, tally)
+
+    for k in builds:
+        if k in built_here:
+            result = {}
+            th = threading.Thread(target=harness_guard(tally, f"kernel {k}", compile_kernel),
+                                  args=(k, result))
+            th.start()
+            compiles[k] = (th, result)
+
+    def compiled(k):
+        if k not in compiles:
+            return None
+        th, result = compiles[k]
+
+        def wait():
+            th.join()
+            return result.get("ok", False)
+        return wait
+
     boots = BootQueue(args.jobs, tally)
     smoke = "6.1" if "6.1" in builds else (builds[0] if builds else None)
     for k in builds:
-        if prepare_kernel(k, outdir, build, tally, debug=k in built_here):
+        if prepare_kernel(k, outdir, build, tally, compiled=compiled(k)):
             ready.add(k)
             # longest boots first (their timeout is the estimate), so that
             # the short ones fill in at the end
