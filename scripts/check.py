@@ -47,8 +47,7 @@ FLAVOURS = {"7+shim": ("7", ["DMA_IOVA_SHIM_FORCE=1"])}
 # kernel's suite (scripts/pkgtest.sh dkms KEY), with the consumer built
 # there against the Module.symvers DKMS published; test-only modules still
 # come from the kernel's plain build.
-DKMS_FLAVOURS = {"6.1+dkms": ("6.1", "bookworm"), "7+dkms": ("7", "trixie"),
-                 "6.1-rt+dkms": ("6.1-rt", "bookworm")}
+DKMS_FLAVOURS = {"6.1+dkms": ("6.1", "bookworm"), "7+dkms": ("7", "trixie")}
 # The kernel the Debian package is installed with (its suite's chroot
 # builds the package).
 DEB_KERNEL = "6.1"
