@@ -468,6 +468,23 @@ fallback:
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_try_alloc);
 
+/*
+ * Does the part [addr, addr + len), @offset bytes into its range, lie inside
+ * the range's allocation [pfn, pfn + npages)?  @addr is granule aligned and
+ * not below the range's start; the first two tests keep the sum from
+ * wrapping.  An empty part always fits.
+ */
+static bool dmashim_part_fits(struct dmashim_ctx *ctx, unsigned long pfn,
+			      unsigned long npages, size_t offset,
+			      unsigned long addr, size_t len)
+{
+	size_t range = npages << ctx->shift;
+
+	return !len || (offset < range && len <= range &&
+			(addr >> ctx->shift) + (len >> ctx->shift) <=
+			pfn + npages);
+}
+
 /* The whole allocation of a range: its first pfn and length in granules. */
 static unsigned long dmashim_state_pfn(struct dmashim_ctx *ctx,
 				       struct dma_iova_state *state,
@@ -554,10 +571,7 @@ int dmashim_iova_link(struct device *dev, struct dma_iova_state *state,
 	 * the range, which would map over another range's IOVAs.
 	 */
 	if (unlikely(dmashim_offset(ctx, iova) ||
-		     (len && (offset >= npages << ctx->shift ||
-			      len > npages << ctx->shift ||
-			      (iova >> ctx->shift) + (len >> ctx->shift) >
-			      pfn + npages)))) {
+		     !dmashim_part_fits(ctx, pfn, npages, offset, iova, len))) {
 		dev_err_ratelimited(dev, "dma_iova_link refused: offset %zu size %zu do not fit the range at %pad\n",
 				    offset, size, &state->addr);
 		ret = -EINVAL;
@@ -655,10 +669,7 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 	pad = dmashim_offset(ctx, addr);
 	addr -= pad;
 	len = size ? dmashim_align(ctx, size + pad) : 0;
-	/* the part must lie inside the range (no wrap-around either) */
-	if (len && (offset >= npages << ctx->shift ||
-		    len > npages << ctx->shift ||
-		    (addr >> ctx->shift) + (len >> ctx->shift) > pfn + npages))
+	if (!dmashim_part_fits(ctx, pfn, npages, offset, addr, len))
 		goto refuse;
 	/*
 	 * A lazy domain's record goes on the flush queue: it is freed with
