@@ -15,6 +15,8 @@
 #include <linux/blkdev.h>
 #include <linux/blk-mq.h>
 #include <linux/completion.h>
+#include <linux/dma-mapping.h>
+#include <linux/log2.h>
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
 
@@ -27,19 +29,31 @@
 /**
  * struct blkcompat_limits - queue limits of one disk, kernel independent
  * @lbs: logical block size in bytes
+ * @pbs: physical block size (largest atomic write, at most @io_min)
+ * @io_min: preferred minimum write size (a multiple of @lbs)
+ * @io_opt: optimal write size (0: none stated)
+ * @atomic_bs: largest write the device does atomically (power-fail safe)
  * @max_hw_sectors: largest transfer in 512-byte sectors
  * @max_segments: most DMA segments per request
  * @virt_boundary: PRP rule: segments may not straddle this mask
  * @max_discard_sectors: 0 if discard is not supported
+ * @max_discard_segments: ranges one discard may carry
+ * @discard_granularity: preferred deallocation unit in bytes
  * @max_write_zeroes_sectors: 0 if Write Zeroes is not supported
  * @wc: the device has a volatile write cache (and honours FUA)
  */
 struct blkcompat_limits {
 	unsigned int lbs;
+	unsigned int pbs;
+	unsigned int io_min;
+	unsigned int io_opt;
+	unsigned int atomic_bs;
 	unsigned int max_hw_sectors;
 	unsigned short max_segments;
 	unsigned long virt_boundary;
 	unsigned int max_discard_sectors;
+	unsigned short max_discard_segments;
+	unsigned int discard_granularity;
 	unsigned int max_write_zeroes_sectors;
 	bool wc;
 };
@@ -52,19 +66,30 @@ blkcompat_alloc_disk(struct blk_mq_tag_set *set,
 {
 	struct queue_limits lim = {
 		.logical_block_size	= l->lbs,
-		.physical_block_size	= l->lbs,
-		.io_min			= l->lbs,
+		.physical_block_size	= l->pbs,
+		.io_min			= l->io_min,
+		.io_opt			= l->io_opt,
 		.max_hw_sectors		= l->max_hw_sectors,
 		.max_segments		= l->max_segments,
 		.virt_boundary_mask	= l->virt_boundary,
 		.max_hw_discard_sectors	= l->max_discard_sectors,
-		.max_discard_segments	= 1,
+		.max_discard_segments	= l->max_discard_segments,
 		.max_write_zeroes_sectors = l->max_write_zeroes_sectors,
 		.dma_alignment		= 3,
+		/* stated for every disk since the limits API (v6.9) */
+		.max_integrity_segments	= 1,
 	};
 
 	if (l->max_discard_sectors)
-		lim.discard_granularity = l->lbs;
+		lim.discard_granularity = l->discard_granularity;
+#ifdef HAVE_QUEUE_LIMITS_ATOMIC_WRITE
+	lim.atomic_write_hw_max = l->atomic_bs;
+	lim.atomic_write_hw_unit_min = l->lbs;
+	lim.atomic_write_hw_unit_max = rounddown_pow_of_two(l->atomic_bs);
+#ifdef BLK_FEAT_ATOMIC_WRITES
+	lim.features |= BLK_FEAT_ATOMIC_WRITES;
+#endif
+#endif
 #ifdef BLK_FEAT_WRITE_CACHE
 	/* the cache flags are features in the limits */
 	if (l->wc)
@@ -80,22 +105,25 @@ static inline void blkcompat_apply_limits(struct request_queue *q,
 					  const struct blkcompat_limits *l)
 {
 	blk_queue_logical_block_size(q, l->lbs);
-	blk_queue_physical_block_size(q, l->lbs);
-	blk_queue_io_min(q, l->lbs);
+	blk_queue_physical_block_size(q, l->pbs);
+	blk_queue_io_min(q, l->io_min);
+	blk_queue_io_opt(q, l->io_opt);
 	blk_queue_max_hw_sectors(q, l->max_hw_sectors);
 	blk_queue_max_segments(q, l->max_segments);
 	blk_queue_virt_boundary(q, l->virt_boundary);
 	blk_queue_dma_alignment(q, 3);
 	if (l->max_discard_sectors) {
 		blk_queue_max_discard_sectors(q, l->max_discard_sectors);
-		blk_queue_max_discard_segments(q, 1);
-		q->limits.discard_granularity = l->lbs;
+		blk_queue_max_discard_segments(q, l->max_discard_segments);
+		q->limits.discard_granularity = l->discard_granularity;
 #ifdef QUEUE_FLAG_DISCARD
 		/* until v5.19 the limit alone does not enable discard */
 		blk_queue_flag_set(QUEUE_FLAG_DISCARD, q);
 #endif
 	}
 	blk_queue_max_write_zeroes_sectors(q, l->max_write_zeroes_sectors);
+	/* flash: until v6.11 a queue is rotational unless told otherwise */
+	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
 }
 
 #ifdef HAVE_BLK_MQ_ALLOC_DISK
@@ -239,6 +267,60 @@ static inline void blkcompat_map_hw_queues(struct blk_mq_queue_map *map,
 	blk_mq_map_hw_queues(map, &pdev->dev, offset);
 #else
 #error "blk-compat: no way to map hardware queues to a PCI device's vectors"
+#endif
+}
+
+/*
+ * Completion batches: the interrupt handler collects the requests that
+ * completed without error in a struct io_comp_batch and ends them together
+ * (blk_mq_end_request_batch()), as nvme-pci does.  Before v5.16 there are
+ * none: blkcompat_add_to_batch() refuses every request, which then
+ * completes on its own, and the batch stays empty.
+ */
+#ifndef HAVE_IO_COMP_BATCH
+struct io_comp_batch {
+	void (*complete)(struct io_comp_batch *iob);
+};
+
+#define DEFINE_IO_COMP_BATCH(name)	struct io_comp_batch name = { }
+#endif
+
+static inline bool blkcompat_add_to_batch(struct request *rq,
+					  struct io_comp_batch *iob,
+					  void (*complete)(struct io_comp_batch *))
+{
+#ifdef HAVE_IO_COMP_BATCH
+	return blk_mq_add_to_batch(rq, iob, 0, complete);
+#else
+	return false;
+#endif
+}
+
+/* Call @release on every request of @iob, then end them all. */
+static inline void blkcompat_end_batch(struct io_comp_batch *iob,
+				       void (*release)(struct request *rq))
+{
+#ifdef HAVE_IO_COMP_BATCH
+	struct request *rq;
+
+	rq_list_for_each(&iob->req_list, rq)
+		release(rq);
+	blk_mq_end_request_batch(iob);
+#endif
+}
+
+/*
+ * The largest transfer worth mapping in one piece: dma_opt_mapping_size()
+ * where it exists (behind an IOMMU, the largest size the IOVA caches keep;
+ * larger ones take the allocator's slow path), else the DMA layer's hard
+ * limit (swiotlb).
+ */
+static inline size_t blkcompat_dma_opt_size(struct device *dev)
+{
+#ifdef HAVE_DMA_OPT_MAPPING_SIZE
+	return dma_opt_mapping_size(dev);
+#else
+	return dma_max_mapping_size(dev);
 #endif
 }
 

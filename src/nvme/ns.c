@@ -82,6 +82,56 @@ struct nvi_ns *nvi_find_ns(struct nvi_ctrl *ctrl, u32 nsid)
 	return NULL;
 }
 
+/*
+ * The disk's limits, as current nvme-pci derives them: block sizes from the
+ * namespace's preferred write granularity (NPWG), optimal write size (NOWS,
+ * none if 0), deallocate granularity (NPDG) and atomic write unit (NAWUPF,
+ * else the controller's AWUPF); transfers no larger than the DMA layer maps
+ * on its fast path; discard and Write Zeroes from ONCS and the NVM command
+ * set's limits (DMRL, DMRSL).  The README's "Queue attributes" lists where
+ * older kernels' nvme-pci differs.
+ */
+static void nvi_ns_limits(struct nvi_ctrl *ctrl, struct nvi_ns *ns,
+			  const struct nvme_id_ns *id,
+			  struct blkcompat_limits *lim)
+{
+	unsigned int bs = 1U << ns->lba_shift;
+	unsigned int sect_shift = ns->lba_shift - SECTOR_SHIFT;
+	unsigned int phys_bs = bs, atomic_bs;
+
+	if ((id->nsfeat & NVME_NS_FEAT_ATOMICS) && id->nawupf)
+		atomic_bs = (1 + le16_to_cpu(id->nawupf)) * bs;
+	else
+		atomic_bs = (1 + ctrl->awupf) * bs;
+	lim->discard_granularity = bs;
+	if (id->nsfeat & NVI_NS_FEAT_OPTPERF) {
+		phys_bs = bs * (1 + le16_to_cpu(id->npwg));
+		if (id->nows)
+			lim->io_opt = bs * (1 + le16_to_cpu(id->nows));
+		lim->discard_granularity = bs * (1 + le16_to_cpu(id->npdg));
+	}
+	lim->lbs = bs;
+	lim->pbs = min(phys_bs, atomic_bs);
+	lim->io_min = phys_bs;
+	lim->atomic_bs = atomic_bs;
+	lim->max_hw_sectors = min_t(size_t, ctrl->max_hw_sectors,
+				    blkcompat_dma_opt_size(ctrl->dev) >> SECTOR_SHIFT);
+	/* a PRP entry per controller page, one more if not page aligned */
+	lim->max_segments = min_t(u32, NVI_MAX_SEGS,
+				  lim->max_hw_sectors / (NVI_PAGE_SIZE >> SECTOR_SHIFT) + 1);
+	lim->virt_boundary = NVI_PAGE_SIZE - 1;
+	if (ctrl->oncs & NVME_CTRL_ONCS_DSM) {
+		lim->max_discard_sectors = UINT_MAX;
+		if (ctrl->dmrsl && ctrl->dmrsl <= UINT_MAX >> sect_shift)
+			lim->max_discard_sectors = ctrl->dmrsl << sect_shift;
+		lim->max_discard_segments = ctrl->dmrl ? ctrl->dmrl :
+			NVME_DSM_MAX_RANGES;
+	}
+	if (ctrl->oncs & NVME_CTRL_ONCS_WRITE_ZEROES)
+		lim->max_write_zeroes_sectors = min_t(u32, 0x10000U << sect_shift,
+						      lim->max_hw_sectors);
+}
+
 static int nvi_alloc_ns(struct nvi_ctrl *ctrl, u32 nsid)
 {
 	struct nvme_command c = { };
@@ -122,16 +172,7 @@ static int nvi_alloc_ns(struct nvi_ctrl *ctrl, u32 nsid)
 	ns->lba_shift = id->lbaf[lbaf].ds;
 	ns->nsze = le64_to_cpu(id->nsze);
 
-	lim.lbs = 1U << ns->lba_shift;
-	lim.max_hw_sectors = ctrl->max_hw_sectors;
-	lim.max_segments = NVI_MAX_SEGS;
-	lim.virt_boundary = NVI_PAGE_SIZE - 1;
-	if (ctrl->oncs & NVME_CTRL_ONCS_DSM)
-		lim.max_discard_sectors = min_t(u64, UINT_MAX >> 1,
-						(u64)U32_MAX << (ns->lba_shift - 9));
-	if (ctrl->oncs & NVME_CTRL_ONCS_WRITE_ZEROES)
-		lim.max_write_zeroes_sectors = min_t(u32, 0x10000U << (ns->lba_shift - 9),
-						     ctrl->max_hw_sectors);
+	nvi_ns_limits(ctrl, ns, id, &lim);
 	lim.wc = ctrl->vwc & NVME_CTRL_VWC_PRESENT;
 
 	disk = blkcompat_alloc_disk(&ctrl->tagset, &lim, ns);

@@ -24,11 +24,11 @@
 #define NVI_PAGE_SHIFT		12
 /* Largest transfer: one PRP list page or one SGL segment always suffices */
 #define NVI_MAX_XFER		(512u * 1024)
-#define NVI_MAX_SEGS		128
+#define NVI_MAX_SEGS		127	/* as nvme-pci's NVME_MAX_SEGS (6.1) */
 /* Per-page mappings of a transfer that does not start page-aligned */
 #define NVI_MAX_DMA_SEGS	(NVI_MAX_XFER / NVI_PAGE_SIZE + 1)
 #define NVI_AQ_DEPTH		32
-#define NVI_IO_DEPTH		128
+#define NVI_IO_DEPTH		1024	/* as nvme-pci's io_queue_depth */
 #define NVI_ADMIN_TIMEOUT	(10 * HZ)
 #define NVI_IO_TIMEOUT		(30 * HZ)
 #define NVI_MAX_RETRIES		5
@@ -39,6 +39,8 @@
  */
 #define NVI_STATUS_CODE		0x7ff
 #define NVI_STATUS_DNR		0x4000
+/* Identify Namespace NSFEAT: NPWG and NOWS are valid (OPTPERF, bit 4) */
+#define NVI_NS_FEAT_OPTPERF	0x10
 
 enum nvi_map_mode {
 	NVI_MAP_IOVA,
@@ -177,6 +179,9 @@ struct nvi_ctrl {
 	char firmware[9];
 	u32 max_hw_sectors;
 	u16 oncs;
+	u16 awupf;		/* atomic write unit, 0's based, in blocks */
+	u8 dmrl;		/* ranges per Dataset Management, 0: 256 */
+	u32 dmrsl;		/* blocks per DSM range, 0: no limit */
 	u8 vwc;
 	bool sgl_supported;
 	u32 nn;

@@ -103,7 +103,11 @@ void nvi_submit_cmd(struct nvi_queue *nvmeq, struct nvme_command *cmd,
 	spin_unlock_irqrestore(&nvmeq->sq_lock, flags);
 }
 
-static void nvi_handle_cqe(struct nvi_queue *nvmeq, struct nvme_completion *cqe)
+static void nvi_complete_rq(struct request *rq);
+static void nvi_complete_batch(struct io_comp_batch *iob);
+
+static void nvi_handle_cqe(struct nvi_queue *nvmeq, struct nvme_completion *cqe,
+			   struct io_comp_batch *iob)
 {
 	struct nvi_ctrl *ctrl = nvmeq->ctrl;
 	u16 cid = cqe->command_id;
@@ -133,17 +137,22 @@ static void nvi_handle_cqe(struct nvi_queue *nvmeq, struct nvme_completion *cqe)
 	iod = nvi_rq_iod(rq);
 	iod->status = le16_to_cpu(cqe->status) >> 1;
 	iod->result = le64_to_cpu(cqe->result.u64);
-	blk_mq_complete_request(rq);
+	/*
+	 * As nvme-pci: completed on the submitting CPU if blk-mq wants that,
+	 * else here; here, a request that succeeded joins the batch that the
+	 * caller ends after the completion queue lock is dropped.
+	 */
+	if (blk_mq_complete_request_remote(rq))
+		return;
+	if (iod->status || !blkcompat_add_to_batch(rq, iob, nvi_complete_batch))
+		nvi_complete_rq(rq);
 }
 
-/**
- * nvi_poll_cq - reap the completions a queue has posted
- * @nvmeq: queue
- *
- * Called from the interrupt handler, from the timeout handler and when a
- * queue is torn down.  Return: number of completions handled.
+/*
+ * Reap the completions a queue has posted; requests that can be ended in a
+ * batch go to @iob (NULL: each is ended on its own).
  */
-int nvi_poll_cq(struct nvi_queue *nvmeq)
+static int nvi_reap_cq(struct nvi_queue *nvmeq, struct io_comp_batch *iob)
 {
 	unsigned long flags;
 	int found = 0;
@@ -157,7 +166,7 @@ int nvi_poll_cq(struct nvi_queue *nvmeq)
 		if ((le16_to_cpu(READ_ONCE(cqe->status)) & 1) != nvmeq->cq_phase)
 			break;
 		dma_rmb();
-		nvi_handle_cqe(nvmeq, cqe);
+		nvi_handle_cqe(nvmeq, cqe, iob);
 		found++;
 		if (++nvmeq->cq_head == nvmeq->q_depth) {
 			nvmeq->cq_head = 0;
@@ -170,9 +179,26 @@ int nvi_poll_cq(struct nvi_queue *nvmeq)
 	return found;
 }
 
+/**
+ * nvi_poll_cq - reap and complete what a queue has posted, one by one
+ * @nvmeq: queue
+ *
+ * Called from the timeout handler and when a queue is torn down (the
+ * interrupt handler batches).  Return: number of completions handled.
+ */
+int nvi_poll_cq(struct nvi_queue *nvmeq)
+{
+	return nvi_reap_cq(nvmeq, NULL);
+}
+
 static irqreturn_t nvi_irq(int irq, void *data)
 {
-	return nvi_poll_cq(data) ? IRQ_HANDLED : IRQ_NONE;
+	DEFINE_IO_COMP_BATCH(iob);
+	int found = nvi_reap_cq(data, &iob);
+
+	if (iob.complete)
+		iob.complete(&iob);
+	return found ? IRQ_HANDLED : IRQ_NONE;
 }
 
 int nvi_request_queue_irq(struct nvi_queue *nvmeq)
@@ -311,22 +337,47 @@ static blk_status_t nvi_setup_rw(struct nvi_ns *ns, struct request *rq,
 	return BLK_STS_OK;
 }
 
+/*
+ * A discard of one or (merged) several ranges: one DSM range per bio, in a
+ * list page from the pool (room for NVME_DSM_MAX_RANGES, the most the
+ * queue limits allow).
+ */
 static blk_status_t nvi_setup_discard(struct nvi_ns *ns, struct request *rq,
 				      struct nvi_iod *iod)
 {
-	struct nvme_dsm_range *range;
+	unsigned short segs = blk_rq_nr_discard_segments(rq), n = 0;
+	unsigned int sect_shift = ns->lba_shift - SECTOR_SHIFT;
 	struct nvme_command *c = &iod->cmd;
+	struct nvme_dsm_range *range;
+	struct bio *bio;
 
+	if (WARN_ON_ONCE(segs > NVME_DSM_MAX_RANGES))
+		return BLK_STS_IOERR;
 	range = dma_pool_alloc(ns->ctrl->list_pool, GFP_ATOMIC, &iod->list_dma);
 	if (!range)
 		return BLK_STS_RESOURCE;
 	iod->list = range;
-	range->cattr = 0;
-	range->nlb = cpu_to_le32(blk_rq_bytes(rq) >> ns->lba_shift);
-	range->slba = cpu_to_le64(blk_rq_pos(rq) >> (ns->lba_shift - SECTOR_SHIFT));
+	if (queue_max_discard_segments(rq->q) == 1) {
+		range[0].cattr = 0;
+		range[0].nlb = cpu_to_le32(blk_rq_sectors(rq) >> sect_shift);
+		range[0].slba = cpu_to_le64(blk_rq_pos(rq) >> sect_shift);
+		n = 1;
+	} else {
+		__rq_for_each_bio(bio, rq) {
+			if (n < segs) {
+				range[n].cattr = 0;
+				range[n].nlb = cpu_to_le32(bio_sectors(bio) >> sect_shift);
+				range[n].slba = cpu_to_le64(bio->bi_iter.bi_sector >>
+							    sect_shift);
+			}
+			n++;
+		}
+	}
+	if (WARN_ON_ONCE(n != segs))
+		return BLK_STS_IOERR;
 	c->dsm.opcode = nvme_cmd_dsm;
 	c->dsm.nsid = cpu_to_le32(ns->nsid);
-	c->dsm.nr = 0;
+	c->dsm.nr = cpu_to_le32(segs - 1);
 	c->dsm.attributes = cpu_to_le32(NVME_DSMGMT_AD);
 	c->dsm.dptr.prp1 = cpu_to_le64(iod->list_dma);
 	return BLK_STS_OK;
@@ -433,12 +484,12 @@ static bool nvi_retry_rq(struct nvi_ctrl *ctrl, struct request *rq,
 	       (iod->status & NVI_STATUS_CODE) == NVME_SC_ABORT_REQ;
 }
 
-static void nvi_complete_rq(struct request *rq)
+/* Give back what the request held for the controller: mapping, list page. */
+static void nvi_release_rq(struct request *rq)
 {
 	struct nvi_queue *nvmeq = rq->mq_hctx->driver_data;
 	struct nvi_ctrl *ctrl = nvmeq->ctrl;
 	struct nvi_iod *iod = nvi_rq_iod(rq);
-	blk_status_t sts;
 
 	if (iod->mapped)
 		nvi_unmap_rq(ctrl, rq);
@@ -446,8 +497,16 @@ static void nvi_complete_rq(struct request *rq)
 	if (iod->list && !blk_rq_is_passthrough(rq))
 		dma_pool_free(ctrl->list_pool, iod->list, iod->list_dma);
 	iod->list = NULL;
+}
 
-	sts = nvi_error_status(iod->status);
+static void nvi_complete_rq(struct request *rq)
+{
+	struct nvi_queue *nvmeq = rq->mq_hctx->driver_data;
+	struct nvi_ctrl *ctrl = nvmeq->ctrl;
+	struct nvi_iod *iod = nvi_rq_iod(rq);
+	blk_status_t sts = nvi_error_status(iod->status);
+
+	nvi_release_rq(rq);
 	if (nvi_retry_rq(ctrl, rq, iod)) {
 		iod->retries++;
 		/* a reset restarts the queues itself when it is done */
@@ -461,6 +520,18 @@ static void nvi_complete_rq(struct request *rq)
 				    blk_rq_bytes(rq), iod->status);
 	iod->retries = 0;
 	blk_mq_end_request(rq, sts);
+}
+
+static void nvi_release_batched_rq(struct request *rq)
+{
+	nvi_release_rq(rq);
+	nvi_rq_iod(rq)->retries = 0;
+}
+
+/* Requests that completed without error, ended together (as nvme-pci). */
+static void nvi_complete_batch(struct io_comp_batch *iob)
+{
+	blkcompat_end_batch(iob, nvi_release_batched_rq);
 }
 
 /* Send Abort for a timed-out command; the answer does not matter. */

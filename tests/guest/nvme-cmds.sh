@@ -58,3 +58,35 @@ dd if="/dev/$d" of=/tmp/n bs=64k skip=24 count=8 iflag=direct 2>/dev/null
 dd if=/tmp/r of=/tmp/nr bs=64k skip=24 count=8 2>/dev/null
 cmp /tmp/n /tmp/nr || fail "data next to the zeroed range changed"
 echo "write-zeroes: 512 KiB read back as zeros, neighbours intact"
+
+# multi-range discard: ext4 mounted with -o discard frees a file whose
+# blocks alternate with another file's; it sends the freed extents' discards
+# together (one plug), which merge into Dataset Management commands of
+# several ranges (max_discard_segments > 1).  The other file must keep
+# every byte: a range sent wrong would deallocate its blocks.
+segs=$(cat "$q/max_discard_segments")
+if [ "$segs" -gt 1 ]; then
+	mke2fs -q -t ext4 -E nodiscard "/dev/$d" || fail "mke2fs failed"
+	mkdir -p /mnt/mr && mount -o discard "/dev/$d" /mnt/mr || fail "mount failed"
+	# small files share the group preallocation, so the two interleave
+	echo 100000 >"/sys/fs/ext4/$d/mb_stream_req"
+	i=0
+	while [ $i -lt 64 ]; do
+		dd if=/tmp/r of=/mnt/mr/a bs=4k skip=$i seek=$i count=1 \
+			oflag=direct conv=notrunc 2>/dev/null
+		dd if=/tmp/r of=/mnt/mr/b bs=4k skip=$((i + 64)) seek=$i count=1 \
+			oflag=direct conv=notrunc 2>/dev/null
+		i=$((i + 1))
+	done
+	sync
+	t0=$(stat_field 12)
+	rm /mnt/mr/a && sync
+	n=$(($(stat_field 12) - t0))
+	umount /mnt/mr && mount "/dev/$d" /mnt/mr || fail "remount failed"
+	dd if=/tmp/r of=/tmp/b.ref bs=4k skip=64 count=64 2>/dev/null
+	cmp /mnt/mr/b /tmp/b.ref || { umount /mnt/mr; fail "multi-range discard destroyed the neighbouring file's data"; }
+	umount /mnt/mr
+	[ "$n" -gt 0 ] || fail "deleting a file on -o discard sent no discard"
+	[ "$n" -lt 64 ] || fail "64 freed extents went out as $n discards: none merged (max $segs ranges)"
+	echo "discard: a 64-extent file freed with $n discard command(s) (up to $segs ranges each), its neighbour intact"
+fi
