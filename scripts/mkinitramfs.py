@@ -32,7 +32,10 @@ import subprocess
 import sys
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HOST_TOOLS = ["/usr/bin/fio", "/usr/sbin/nvme"]
+# /usr/sbin/mke2fs: e2fsprogs' (Essential in Debian) beside busybox's
+# /sbin/mke2fs, which makes ext2 only: nvme-cmds needs an ext4 journal
+# (online discard in batches)
+HOST_TOOLS = ["/usr/bin/fio", "/usr/sbin/nvme", "/usr/sbin/mke2fs"]
 BUSYBOX = "/bin/busybox"
 
 
@@ -118,6 +121,8 @@ def build_tests_tools(build, root):
 def copy_file(src, root, dst=None):
     dst = os.path.join(root, (dst or src).lstrip("/"))
     os.makedirs(os.path.dirname(dst), exist_ok=True)
+    if os.path.islink(dst):     # a busybox applet: replace it, not busybox
+        os.unlink(dst)
     shutil.copy2(os.path.realpath(src), dst)
 
 

@@ -66,8 +66,9 @@ echo "write-zeroes: 512 KiB read back as zeros, neighbours intact"
 # every byte: a range sent wrong would deallocate its blocks.
 segs=$(cat "$q/max_discard_segments")
 if [ "$segs" -gt 1 ]; then
-	mke2fs -q -t ext4 -E nodiscard "/dev/$d" || fail "mke2fs failed"
-	mkdir -p /mnt/mr && mount -o discard "/dev/$d" /mnt/mr || fail "mount failed"
+	/usr/sbin/mke2fs -q -F -t ext4 -E nodiscard "/dev/$d" || fail "mke2fs (e2fsprogs) failed"
+	modprobe ext4 2>/dev/null
+	mkdir -p /mnt/mr && mount -t ext4 -o discard "/dev/$d" /mnt/mr || fail "mount failed"
 	# small files share the group preallocation, so the two interleave
 	echo 100000 >"/sys/fs/ext4/$d/mb_stream_req"
 	i=0
@@ -82,7 +83,7 @@ if [ "$segs" -gt 1 ]; then
 	t0=$(stat_field 12)
 	rm /mnt/mr/a && sync
 	n=$(($(stat_field 12) - t0))
-	umount /mnt/mr && mount "/dev/$d" /mnt/mr || fail "remount failed"
+	umount /mnt/mr && mount -t ext4 "/dev/$d" /mnt/mr || fail "remount failed"
 	dd if=/tmp/r of=/tmp/b.ref bs=4k skip=64 count=64 2>/dev/null
 	cmp /mnt/mr/b /tmp/b.ref || { umount /mnt/mr; fail "multi-range discard destroyed the neighbouring file's data"; }
 	umount /mnt/mr
