@@ -9,6 +9,7 @@
 #include <linux/blk-mq.h>
 #include <linux/cdev.h>
 #include <linux/dmapool.h>
+#include <linux/idr.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/nvme.h>
@@ -197,16 +198,36 @@ static inline struct nvi_iod *nvi_rq_iod(struct request *rq)
 	return blk_mq_rq_to_pdu(rq);
 }
 
-/* core.c */
+/* main.c */
+extern struct workqueue_struct *nvi_wq;	/* reset work */
+const char *nvi_map_mode_name(int mode);
+
+/* core.c: controller state, CC enable/disable/shutdown, admin commands */
 bool nvi_change_state(struct nvi_ctrl *ctrl, enum nvi_state new);
+blk_status_t nvi_error_status(u16 status);
 int nvi_submit_admin(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
 		     u64 *result, unsigned int timeout);
 int nvi_admin_data(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
 		   void *buf, size_t len, enum dma_data_direction dir);
-int nvi_reset_ctrl_sync(struct nvi_ctrl *ctrl);
-int nvi_rescan(struct nvi_ctrl *ctrl);
+int nvi_enable_admin(struct nvi_ctrl *ctrl);
+int nvi_disable_cc(struct nvi_ctrl *ctrl);
+int nvi_shutdown_cc(struct nvi_ctrl *ctrl);
+int nvi_identify_ctrl(struct nvi_ctrl *ctrl);
+int nvi_set_queue_count(struct nvi_ctrl *ctrl, unsigned int want);
+int nvi_create_io_queues(struct nvi_ctrl *ctrl);
+
+/* pci.c: PCI probe/remove/shutdown, controller bring-up and reset */
 void nvi_schedule_reset(struct nvi_ctrl *ctrl);
-blk_status_t nvi_error_status(u16 status);
+int nvi_reset_ctrl_sync(struct nvi_ctrl *ctrl);
+extern struct pci_driver nvi_driver;
+
+/* sysfs.c: the class device nvmeiova<N> and its character device */
+#define NVI_MINORS	256
+extern struct class nvi_class;
+extern struct ida nvi_instance_ida;
+extern dev_t nvi_chr_devt;
+void nvi_ctrl_release(struct device *dev);
+extern const struct file_operations nvi_ctrl_fops;
 
 /* queue.c */
 int nvi_alloc_queue(struct nvi_ctrl *ctrl, int qid, int depth);
@@ -238,10 +259,10 @@ int nvi_setup_dptr(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
 		   struct nvi_dma_map *map, bool use_sgl, void **list,
 		   dma_addr_t *list_dma, gfp_t gfp);
 bool nvi_want_sgl(struct nvi_ctrl *ctrl, unsigned int nsegs);
-const char *nvi_map_mode_name(int mode);
 
 /* ns.c */
 int nvi_scan_namespaces(struct nvi_ctrl *ctrl);
+int nvi_rescan(struct nvi_ctrl *ctrl);
 void nvi_remove_namespaces(struct nvi_ctrl *ctrl);
 void nvi_kick_namespaces(struct nvi_ctrl *ctrl, bool quiesce);
 struct nvi_ns *nvi_find_ns(struct nvi_ctrl *ctrl, u32 nsid);
@@ -250,6 +271,5 @@ extern const struct block_device_operations nvi_bdev_ops;
 /* ioctl.c */
 long nvi_ctrl_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 int nvi_ns_ioctl(struct nvi_ns *ns, unsigned int cmd, unsigned long arg);
-extern const struct file_operations nvi_ctrl_fops;
 
 #endif /* NVME_IOVA_H */

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nvme_iova: module parameters, the driver's workqueue, module init and
+ * exit.  The controller core is in core.c, the PCI side in pci.c, the
+ * controller class device in sysfs.c.
+ */
+#include <linux/idr.h>
+#include <linux/module.h>
+
+#include "nvme-iova.h"
+
+int nvi_map_mode = NVI_MAP_IOVA;
+int nvi_sgl = NVI_SGL_AUTO;
+unsigned int nvi_io_timeout = 30;
+
+static const char * const nvi_map_mode_names[] = {
+	[NVI_MAP_IOVA]	= "iova",
+	[NVI_MAP_SG]	= "sg",
+	[NVI_MAP_PAGE]	= "page",
+};
+
+static const char * const nvi_sgl_names[] = {
+	[NVI_SGL_AUTO]		= "auto",
+	[NVI_SGL_NEVER]		= "prp",
+	[NVI_SGL_ALWAYS]	= "sgl",
+};
+
+static int nvi_param_set_enum(const char *val, int *out,
+			      const char * const *names, int n)
+{
+	int i = __sysfs_match_string(names, n, val);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = i;
+	return 0;
+}
+
+static int nvi_map_mode_set(const char *val, const struct kernel_param *kp)
+{
+	return nvi_param_set_enum(val, &nvi_map_mode, nvi_map_mode_names,
+				  ARRAY_SIZE(nvi_map_mode_names));
+}
+
+static int nvi_map_mode_get(char *buf, const struct kernel_param *kp)
+{
+	return sprintf(buf, "%s\n", nvi_map_mode_names[nvi_map_mode]);
+}
+
+static const struct kernel_param_ops nvi_map_mode_ops = {
+	.set = nvi_map_mode_set,
+	.get = nvi_map_mode_get,
+};
+module_param_cb(map_mode, &nvi_map_mode_ops, NULL, 0444);
+MODULE_PARM_DESC(map_mode,
+		 "How requests are DMA-mapped: iova (two-step API, one IOVA range per request), sg (scatterlist, like stock nvme), page (each segment on its own) (default: iova)");
+
+static int nvi_sgl_set(const char *val, const struct kernel_param *kp)
+{
+	return nvi_param_set_enum(val, &nvi_sgl, nvi_sgl_names,
+				  ARRAY_SIZE(nvi_sgl_names));
+}
+
+static int nvi_sgl_get(char *buf, const struct kernel_param *kp)
+{
+	return sprintf(buf, "%s\n", nvi_sgl_names[nvi_sgl]);
+}
+
+static const struct kernel_param_ops nvi_sgl_ops = {
+	.set = nvi_sgl_set,
+	.get = nvi_sgl_get,
+};
+module_param_cb(sgl, &nvi_sgl_ops, NULL, 0644);
+MODULE_PARM_DESC(sgl,
+		 "Data pointer format: auto (SGL for multi-segment requests when supported), prp, sgl (default: auto)");
+
+module_param_named(io_timeout, nvi_io_timeout, uint, 0444);
+MODULE_PARM_DESC(io_timeout, "I/O timeout in seconds (default: 30)");
+
+const char *nvi_map_mode_name(int mode)
+{
+	return nvi_map_mode_names[mode];
+}
+
+struct workqueue_struct *nvi_wq;
+
+static int __init nvi_init(void)
+{
+	int ret;
+
+	nvi_wq = alloc_workqueue("nvme_iova", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!nvi_wq)
+		return -ENOMEM;
+	ret = alloc_chrdev_region(&nvi_chr_devt, 0, NVI_MINORS, "nvme_iova");
+	if (ret)
+		goto wq;
+	ret = class_register(&nvi_class);
+	if (ret)
+		goto chrdev;
+	ret = pci_register_driver(&nvi_driver);
+	if (ret)
+		goto class;
+	pr_info("loaded, map_mode=%s sgl=%s\n", nvi_map_mode_name(nvi_map_mode),
+		nvi_sgl_names[nvi_sgl]);
+	return 0;
+class:
+	class_unregister(&nvi_class);
+chrdev:
+	unregister_chrdev_region(nvi_chr_devt, NVI_MINORS);
+wq:
+	destroy_workqueue(nvi_wq);
+	return ret;
+}
+
+static void __exit nvi_exit(void)
+{
+	pci_unregister_driver(&nvi_driver);
+	class_unregister(&nvi_class);
+	unregister_chrdev_region(nvi_chr_devt, NVI_MINORS);
+	destroy_workqueue(nvi_wq);
+	ida_destroy(&nvi_instance_ida);
+}
+
+module_init(nvi_init);
+module_exit(nvi_exit);
+MODULE_DESCRIPTION("Demo NVMe PCIe driver mapping I/O with the two-step DMA API");
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("dma-iova-shim developers");
+MODULE_VERSION(NVME_IOVA_VERSION);
