@@ -346,6 +346,7 @@ static inline size_t blkcompat_dma_opt_size(struct device *dev)
  *  HAVE_MQ_OPS_TIMEOUT_NO_RESERVED	->timeout(rq) (else also "reserved")
  *  HAVE_BUSY_TAG_ITER_NO_RESERVED	busy_tag_iter_fn(rq, data) (likewise)
  *  HAVE_MQ_OPS_MAP_QUEUES_VOID		->map_queues() returns void (else int)
+ *  HAVE_IO_COMP_BATCH			->poll(hctx, iob) (else ->poll(hctx))
  */
 
 #endif /* BLKCOMPAT_H */

@@ -258,6 +258,41 @@ static void nvi_copy_trim(char *dst, const char *src, size_t len)
 	strim(dst);
 }
 
+/*
+ * The NVM command set's own limits (Identify CNS 06h, NVMe 2.0): ranges per
+ * Dataset Management command and blocks per range, Write Zeroes size.  As
+ * nvme-pci: skipped before NVMe 1.1, and a controller that answers with an
+ * error status keeps the defaults.
+ */
+static int nvi_identify_nvm_limits(struct nvi_ctrl *ctrl, u32 mps_min)
+{
+	struct nvme_command c = { };
+	u8 *id;
+	int ret;
+
+	ctrl->dmrl = 0;
+	ctrl->dmrsl = 0;
+	ctrl->wzsl_sectors = 0;
+	if (readl(ctrl->bar + NVME_REG_VS) < NVME_VS(1, 1, 0))
+		return 0;
+	id = kzalloc(NVI_PAGE_SIZE, GFP_KERNEL);
+	if (!id)
+		return -ENOMEM;
+	c.identify.opcode = nvme_admin_identify;
+	c.identify.cns = NVME_ID_CNS_CS_CTRL;
+	c.identify.csi = NVME_CSI_NVM;
+	ret = nvi_admin_data(ctrl, &c, id, NVI_PAGE_SIZE, DMA_FROM_DEVICE);
+	if (!ret) {
+		/* bytes 1 WZSL, 3 DMRL, 4-7 DMRSL (older headers lack the struct) */
+		ctrl->dmrl = id[3];
+		ctrl->dmrsl = le32_to_cpu(*(__le32 *)(id + 4));
+		if (id[1] && id[1] + mps_min - SECTOR_SHIFT < 32)
+			ctrl->wzsl_sectors = 1U << (id[1] + mps_min - SECTOR_SHIFT);
+	}
+	kfree(id);
+	return ret < 0 ? ret : 0;
+}
+
 int nvi_identify_ctrl(struct nvi_ctrl *ctrl)
 {
 	struct nvme_command c = { };
@@ -284,10 +319,15 @@ int nvi_identify_ctrl(struct nvi_ctrl *ctrl)
 		max_bytes = min_t(u32, max_bytes, 1U << (id->mdts + mps_min));
 	ctrl->max_hw_sectors = max_bytes >> 9;
 	ctrl->oncs = le16_to_cpu(id->oncs);
+	ctrl->awupf = le16_to_cpu(id->awupf);
 	ctrl->vwc = id->vwc;
 	ctrl->nn = le32_to_cpu(id->nn);
 	ctrl->sgl_supported = (le32_to_cpu(id->sgls) & 3) != 0;
 	kfree(id);
+	ret = nvi_identify_nvm_limits(ctrl, mps_min);
+	if (ret)
+		dev_warn(ctrl->dev, "reading the NVM command set limits failed: %d\n",
+			 ret);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 int nvi_map_mode = NVI_MAP_IOVA;
 int nvi_sgl = NVI_SGL_AUTO;
 unsigned int nvi_io_timeout = 30;
+unsigned int nvi_poll_queues;
 
 static const char * const nvi_map_mode_names[] = {
 	[NVI_MAP_IOVA]	= "iova",
@@ -76,6 +77,10 @@ MODULE_PARM_DESC(sgl,
 
 module_param_named(io_timeout, nvi_io_timeout, uint, 0444);
 MODULE_PARM_DESC(io_timeout, "I/O timeout in seconds (default: 30)");
+
+module_param_named(poll_queues, nvi_poll_queues, uint, 0444);
+MODULE_PARM_DESC(poll_queues,
+		 "I/O queues without interrupts, for polled I/O (io_uring IOPOLL, RWF_HIPRI), besides one per CPU (default: 0)");
 
 const char *nvi_map_mode_name(int mode)
 {

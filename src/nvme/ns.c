@@ -128,8 +128,9 @@ static void nvi_ns_limits(struct nvi_ctrl *ctrl, struct nvi_ns *ns,
 			NVME_DSM_MAX_RANGES;
 	}
 	if (ctrl->oncs & NVME_CTRL_ONCS_WRITE_ZEROES)
-		lim->max_write_zeroes_sectors = min_t(u32, 0x10000U << sect_shift,
-						      lim->max_hw_sectors);
+		lim->max_write_zeroes_sectors =
+			min_t(u32, 0x10000U << sect_shift,	/* 16-bit NLB */
+			      ctrl->wzsl_sectors ?: lim->max_hw_sectors);
 }
 
 static int nvi_alloc_ns(struct nvi_ctrl *ctrl, u32 nsid)

@@ -66,6 +66,7 @@ enum nvi_state {
 extern int nvi_map_mode;
 extern int nvi_sgl;
 extern unsigned int nvi_io_timeout;
+extern unsigned int nvi_poll_queues;
 
 struct nvi_ctrl;
 
@@ -91,6 +92,7 @@ struct nvi_queue {
 	u16 cq_head;
 	u8 cq_phase;
 	bool enabled;
+	bool polled;		/* no interrupt: reaped by ->poll() */
 	bool irq_requested;
 	int cq_vector;
 };
@@ -157,7 +159,8 @@ struct nvi_ctrl {
 	spinlock_t state_lock;		/* state transitions */
 
 	struct nvi_queue *queues;	/* [0] admin, [1..nr_io_queues] I/O */
-	unsigned int nr_io_queues;
+	unsigned int nr_io_queues;	/* with interrupts, then polled */
+	unsigned int nr_poll_queues;	/* the last nr_poll_queues of them */
 	unsigned int max_io_queues;	/* allocated */
 	unsigned int nr_vecs;
 	unsigned int q_depth;
@@ -183,6 +186,7 @@ struct nvi_ctrl {
 	u16 awupf;		/* atomic write unit, 0's based, in blocks */
 	u8 dmrl;		/* ranges per Dataset Management, 0: 256 */
 	u32 dmrsl;		/* blocks per DSM range, 0: no limit */
+	u32 wzsl_sectors;	/* Write Zeroes size limit, 0: the MDTS one */
 	u8 vwc;
 	bool sgl_supported;
 	u32 nn;

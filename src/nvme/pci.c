@@ -194,7 +194,9 @@ static int nvi_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	INIT_LIST_HEAD(&ctrl->namespaces);
 	init_rwsem(&ctrl->ioctl_rwsem);
 	INIT_WORK(&ctrl->reset_work, nvi_reset_work);
-	ctrl->max_io_queues = num_possible_cpus();
+	/* one I/O queue per CPU with an interrupt, and the polled ones */
+	ctrl->nr_poll_queues = min(nvi_poll_queues, num_possible_cpus());
+	ctrl->max_io_queues = num_possible_cpus() + ctrl->nr_poll_queues;
 	ctrl->queues = kcalloc(ctrl->max_io_queues + 1, sizeof(*ctrl->queues),
 			       GFP_KERNEL);
 	ret = ida_alloc_max(&nvi_instance_ida, NVI_MINORS - 1, GFP_KERNEL);
@@ -251,9 +253,9 @@ static int nvi_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto disable;
 	dev_info(ctrl->dev,
-		 "%s: serial %s, %u I/O queue(s) of depth %u, %u IRQ vector(s), max %u KiB, map_mode=%s%s\n",
+		 "%s: serial %s, %u I/O queue(s) (%u polled) of depth %u, %u IRQ vector(s), max %u KiB, map_mode=%s%s\n",
 		 dev_name(&ctrl->device), ctrl->serial, ctrl->nr_io_queues,
-		 ctrl->q_depth, ctrl->nr_vecs, ctrl->max_hw_sectors / 2,
+		 ctrl->nr_poll_queues, ctrl->q_depth, ctrl->nr_vecs, ctrl->max_hw_sectors / 2,
 		 nvi_map_mode_name(nvi_map_mode),
 		 ctrl->sgl_supported ? ", SGL" : "");
 	ret = nvi_scan_namespaces(ctrl);

@@ -240,17 +240,22 @@ void nvi_suspend_queue(struct nvi_queue *nvmeq)
  * @ctrl: controller with a live admin queue on vector 0
  * @nr_io: I/O queues the controller allows
  *
- * Asks for one vector for the admin queue plus one per I/O queue, spread
- * over the CPUs; falls back to fewer vectors (and then fewer queues), and
- * finally to a single vector shared by the admin queue and one I/O queue.
+ * Of the I/O queues, up to nr_poll_queues (leaving at least one with an
+ * interrupt) go without one.  Asks for one vector for the admin queue plus
+ * one per other I/O queue, spread over the CPUs; falls back to fewer
+ * vectors (and then fewer queues), and finally to a single vector shared by
+ * the admin queue and one I/O queue.
  */
 int nvi_setup_irqs(struct nvi_ctrl *ctrl, unsigned int nr_io)
 {
 	struct irq_affinity affd = { .pre_vectors = 1 };
 	struct nvi_queue *aq = &ctrl->queues[0];
+	unsigned int nr_poll;
 	int nvec;
 
 	nr_io = clamp_t(unsigned int, nr_io, 1, ctrl->max_io_queues);
+	nr_poll = min(ctrl->nr_poll_queues, nr_io - 1);
+	nr_io -= nr_poll;
 	nvi_free_queue_irq(aq);
 	pci_free_irq_vectors(ctrl->pdev);
 	nvec = nr_io > 1 || num_possible_cpus() > 1 ?
@@ -266,7 +271,8 @@ int nvi_setup_irqs(struct nvi_ctrl *ctrl, unsigned int nr_io)
 		nr_io = nvec - 1;
 	}
 	ctrl->nr_vecs = nvec;
-	ctrl->nr_io_queues = nr_io;
+	ctrl->nr_poll_queues = nr_poll;
+	ctrl->nr_io_queues = nr_io + nr_poll;
 	aq->cq_vector = 0;
 	return nvi_request_queue_irq(aq);
 }
@@ -281,16 +287,21 @@ int nvi_create_io_queue(struct nvi_ctrl *ctrl, int qid)
 	if (ret)
 		return ret;
 	nvi_init_queue(nvmeq);
-	if (nvmeq->cq_vector < 0)
+	nvmeq->polled = qid > ctrl->nr_io_queues - ctrl->nr_poll_queues;
+	if (nvmeq->cq_vector < 0 && !nvmeq->polled)
 		nvmeq->cq_vector = ctrl->nr_vecs > 1 ? qid : 0;
 
 	c.create_cq.opcode = nvme_admin_create_cq;
 	c.create_cq.prp1 = cpu_to_le64(nvmeq->cq_dma);
 	c.create_cq.cqid = cpu_to_le16(qid);
 	c.create_cq.qsize = cpu_to_le16(nvmeq->q_depth - 1);
-	c.create_cq.cq_flags = cpu_to_le16(NVME_QUEUE_PHYS_CONTIG |
-					   NVME_CQ_IRQ_ENABLED);
-	c.create_cq.irq_vector = cpu_to_le16(nvmeq->cq_vector);
+	if (nvmeq->polled) {
+		c.create_cq.cq_flags = cpu_to_le16(NVME_QUEUE_PHYS_CONTIG);
+	} else {
+		c.create_cq.cq_flags = cpu_to_le16(NVME_QUEUE_PHYS_CONTIG |
+						   NVME_CQ_IRQ_ENABLED);
+		c.create_cq.irq_vector = cpu_to_le16(nvmeq->cq_vector);
+	}
 	ret = nvi_submit_admin(ctrl, &c, NULL, 0);
 	if (ret)
 		goto err;
@@ -307,7 +318,7 @@ int nvi_create_io_queue(struct nvi_ctrl *ctrl, int qid)
 	if (ret)
 		goto err;
 
-	if (!nvmeq->irq_requested) {
+	if (!nvmeq->polled && !nvmeq->irq_requested) {
 		ret = nvi_request_queue_irq(nvmeq);
 		if (ret)
 			return ret;
@@ -581,15 +592,42 @@ static bool nvi_cancel_rq(struct request *rq, void *data)
 	return true;
 }
 
+/*
+ * The queues with interrupts serve the default map, spread like their
+ * vectors; the polled ones (after them) the poll map, spread over the CPUs.
+ * No read map: reads share the default queues.
+ */
 static void nvi_map_queues(struct blk_mq_tag_set *set)
 {
 	struct nvi_ctrl *ctrl = set->driver_data;
 	struct blk_mq_queue_map *map = &set->map[HCTX_TYPE_DEFAULT];
+	unsigned int nr_irq = ctrl->nr_io_queues - ctrl->nr_poll_queues;
 
+	map->nr_queues = nr_irq;
+	map->queue_offset = 0;
 	if (ctrl->nr_vecs > 1)
 		blkcompat_map_hw_queues(map, ctrl->pdev, 1);
 	else
 		blk_mq_map_queues(map);
+	if (set->nr_maps <= HCTX_TYPE_POLL)
+		return;
+	set->map[HCTX_TYPE_READ].nr_queues = 0;
+	map = &set->map[HCTX_TYPE_POLL];
+	map->nr_queues = ctrl->nr_poll_queues;
+	map->queue_offset = nr_irq;
+	blk_mq_map_queues(map);
+}
+
+/* Reap a polled queue for blk-mq (io_uring IOPOLL, RWF_HIPRI). */
+static int nvi_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
+{
+	struct nvi_queue *nvmeq = hctx->driver_data;
+	struct nvme_completion *cqe = &nvmeq->cqes[READ_ONCE(nvmeq->cq_head)];
+
+	/* nothing posted: spare the lock (a stale look only delays a reap) */
+	if ((le16_to_cpu(READ_ONCE(cqe->status)) & 1) != READ_ONCE(nvmeq->cq_phase))
+		return 0;
+	return nvi_reap_cq(nvmeq, iob);
 }
 
 /*
@@ -612,6 +650,15 @@ static enum blk_eh_timer_return nvi_timeout_cb(struct request *rq,
 static bool nvi_cancel_rq_cb(struct request *rq, void *data, bool reserved)
 {
 	return nvi_cancel_rq(rq, data);
+}
+#endif
+
+#ifdef HAVE_IO_COMP_BATCH
+#define nvi_poll_cb		nvi_poll
+#else
+static int nvi_poll_cb(struct blk_mq_hw_ctx *hctx)
+{
+	return nvi_poll(hctx, NULL);
 }
 #endif
 
@@ -656,6 +703,7 @@ const struct blk_mq_ops nvi_mq_ops = {
 	.timeout	= nvi_timeout_cb,
 	.init_hctx	= nvi_init_hctx,
 	.map_queues	= nvi_map_queues_cb,
+	.poll		= nvi_poll_cb,
 };
 
 int nvi_alloc_tagset(struct nvi_ctrl *ctrl)
@@ -665,7 +713,8 @@ int nvi_alloc_tagset(struct nvi_ctrl *ctrl)
 
 	set->ops = &nvi_mq_ops;
 	set->nr_hw_queues = ctrl->nr_io_queues;
-	set->nr_maps = 1;
+	/* all three maps once there are polled queues (the read map empty) */
+	set->nr_maps = ctrl->nr_poll_queues ? HCTX_MAX_TYPES : 1;
 	set->queue_depth = ctrl->q_depth - 1;
 	set->timeout = nvi_io_timeout * HZ;
 	set->numa_node = dev_to_node(ctrl->dev);
