@@ -108,7 +108,7 @@ bool dmashim_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 	ctx = dmashim_ctx_get(dev, &why);
 	if (unlikely(!ctx))
 		goto fallback;
-	if (unlikely(dmashim_ctx_failed(ctx))) {
+	if (unlikely(dmashim_ctx_unusable(ctx))) {
 		why = ctx->fallback;
 		goto fallback;
 	}
@@ -200,7 +200,8 @@ static struct dmashim_ctx *dmashim_ctx_of(struct device *dev,
 {
 	struct dmashim_ctx *ctx = dmashim_ctx_find(dev);
 
-	if (unlikely(!ctx || dmashim_ctx_failed(ctx) || !dma_use_iova(state))) {
+	if (unlikely(!ctx || dmashim_ctx_unusable(ctx) ||
+		     !dma_use_iova(state))) {
 		dev_err_ratelimited(dev, "dma_iova call on a range the shim did not allocate (%pad)\n",
 				    &state->addr);
 		return NULL;
@@ -338,18 +339,42 @@ static noinline void dmashim_refuse(struct device *dev, const char *call,
 			    call, &state->addr, offset, size);
 }
 
-/*
- * Unmap [offset, offset + size) of the range; free it all if asked.  The
- * range is checked against the shim's records first: a refused call
+/* Which public call dmashim_teardown() serves; its name in a refusal. */
+enum dmashim_teardown_op {
+	DMASHIM_OP_UNLINK,	/* dma_iova_unlink(): unmap, keep the IOVA */
+	DMASHIM_OP_DESTROY,	/* dma_iova_destroy(): unmap, free the IOVA */
+	DMASHIM_OP_FREE,	/* dma_iova_free(), or destroy of nothing */
+};
+
+static const char *const dmashim_teardown_names[] = {
+	[DMASHIM_OP_UNLINK]	= "unlink",
+	[DMASHIM_OP_DESTROY]	= "destroy",
+	[DMASHIM_OP_FREE]	= "free",
+};
+
+/**
+ * dmashim_teardown - unmap part or all of a range, and free it if asked
+ * @dev: the device
+ * @state: the range
+ * @offset: start of the part to unmap (0 unless @op is DMASHIM_OP_UNLINK)
+ * @size: its length (0 for DMASHIM_OP_FREE: nothing to unmap)
+ * @op: DMASHIM_OP_UNLINK keeps the IOVA allocated; DMASHIM_OP_DESTROY and
+ *	DMASHIM_OP_FREE free it (in a lazy domain after a flush covering it)
+ *
+ * The range is checked against the shim's records first: a refused call
  * changes nothing.
+ *
+ * Context: any context.
  */
-static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
-			   size_t offset, size_t size, bool free)
+static void dmashim_teardown(struct device *dev, struct dma_iova_state *state,
+			     size_t offset, size_t size,
+			     enum dmashim_teardown_op op)
 {
 	struct dmashim_range *queued = NULL;
 	struct iommu_iotlb_gather gather;
 	unsigned long addr, pfn, npages;
 	size_t pad, len, unmapped = 0;
+	bool free = op != DMASHIM_OP_UNLINK;
 	struct dmashim_ctx *ctx;
 	bool defer;
 
@@ -412,8 +437,7 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 	}
 	goto out;
 refuse:
-	dmashim_refuse(dev, free ? (size ? "destroy" : "free") : "unlink",
-		       state, offset, size);
+	dmashim_refuse(dev, dmashim_teardown_names[op], state, offset, size);
 out:
 	rcu_read_unlock();
 }
@@ -438,7 +462,7 @@ void dmashim_iova_unlink(struct device *dev, struct dma_iova_state *state,
 			 size_t offset, size_t size,
 			 enum dma_data_direction dir, unsigned long attrs)
 {
-	dmashim_unlink(dev, state, offset, size, false);
+	dmashim_teardown(dev, state, offset, size, DMASHIM_OP_UNLINK);
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_unlink);
 
@@ -465,7 +489,9 @@ void dmashim_iova_destroy(struct device *dev, struct dma_iova_state *state,
 			  size_t mapped_len, enum dma_data_direction dir,
 			  unsigned long attrs)
 {
-	dmashim_unlink(dev, state, 0, mapped_len, true);
+	/* as in mainline, destroying a range with nothing linked frees it */
+	dmashim_teardown(dev, state, 0, mapped_len,
+			 mapped_len ? DMASHIM_OP_DESTROY : DMASHIM_OP_FREE);
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_destroy);
 
@@ -478,6 +504,6 @@ EXPORT_SYMBOL_GPL(dmashim_iova_destroy);
  */
 void dmashim_iova_free(struct device *dev, struct dma_iova_state *state)
 {
-	dmashim_unlink(dev, state, 0, 0, true);
+	dmashim_teardown(dev, state, 0, 0, DMASHIM_OP_FREE);
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_free);

@@ -95,7 +95,7 @@ struct dmashim_range_bucket {
  *	for them)
  * @fallback: DMASHIM_FB_MAX if the device can be served; otherwise why
  *	try_alloc always falls back (DMASHIM_FB_VALIDATION: its allocator
- *	failed validation), see dmashim_ctx_failed()
+ *	failed validation), see dmashim_ctx_unusable()
  * @reason: why it cannot be served, in words (logged once)
  */
 struct dmashim_ctx {
@@ -151,7 +151,7 @@ struct dmashim_range {
 };
 
 /* The device cannot be served: try_alloc falls back, for ctx->fallback. */
-static inline bool dmashim_ctx_failed(const struct dmashim_ctx *ctx)
+static inline bool dmashim_ctx_unusable(const struct dmashim_ctx *ctx)
 {
 	return ctx->fallback != DMASHIM_FB_MAX;
 }
