@@ -249,7 +249,7 @@ static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
 	INIT_WORK(&ctx->debugfs_work, dmashim_debugfs_work);
 	dmashim_fq_init(ctx);
 	ctx->fallback = unusable;
-	if (dmashim_ctx_failed(ctx)) {
+	if (dmashim_ctx_unusable(ctx)) {
 		ctx->reason = dmashim_unusable_reason(unusable);
 		return ctx;
 	}
@@ -260,7 +260,7 @@ static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
 		/*
 		 * The IOMMU driver's own DMA ops defer flushes the domain ops
 		 * cannot (their ->unmap() invalidates at once): a lazy range
-		 * is torn down through the DMA API (see dmashim_unlink()).
+		 * is torn down through the DMA API (see dmashim_teardown()).
 		 */
 		ctx->dma_ops_fq = ctx->lazy && !dmashim_domain_cookie(domain) &&
 				  dmashim_ops_unmap_flushes(domain);
@@ -309,7 +309,7 @@ static struct dmashim_ctx *dmashim_ctx_create(struct device *dev,
 	if (ctx->fallback == DMASHIM_FB_VALIDATION)
 		dev_warn(dev, "two-step DMA falls back to the regular DMA API: %s\n",
 			 ctx->reason);
-	else if (dmashim_ctx_failed(ctx))
+	else if (dmashim_ctx_unusable(ctx))
 		dev_info(dev, "two-step DMA falls back to the regular DMA API: %s\n",
 			 ctx->reason);
 	else

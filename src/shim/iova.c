@@ -8,11 +8,12 @@
  * sync makes the range visible; an unlink or destroy of the whole range
  * costs one IOTLB invalidation in a strict domain and none (deferred to a
  * batched flush) in a lazy one.
+ *
+ * The records of outstanding ranges are in range.c, the page-table writes
+ * in pgtable.c, the lazy domains' flush queue in fq.c.
  */
 #include <linux/dma-mapping.h>
 #include <linux/export.h>
-#include <linux/hash.h>
-#include <linux/slab.h>
 
 #include "shim.h"
 
@@ -55,122 +56,6 @@ static unsigned long dmashim_iova_pages(struct dmashim_ctx *ctx, size_t len)
 	return npages;
 }
 
-/* IOMMU protection bits for a DMA direction, as the DMA API uses them. */
-static int dmashim_prot(struct device *dev, enum dma_data_direction dir,
-			unsigned long attrs)
-{
-	int prot = dev_is_dma_coherent(dev) ? IOMMU_CACHE : 0;
-
-	if (attrs & DMA_ATTR_PRIVILEGED)
-		prot |= IOMMU_PRIV;
-	if (attrs & DMA_ATTR_MMIO)
-		prot |= IOMMU_MMIO;
-	switch (dir) {
-	case DMA_BIDIRECTIONAL:
-		return prot | IOMMU_READ | IOMMU_WRITE;
-	case DMA_TO_DEVICE:
-		return prot | IOMMU_READ;
-	case DMA_FROM_DEVICE:
-		return prot | IOMMU_WRITE;
-	default:
-		return 0;
-	}
-}
-
-/*
- * The largest page size of the domain usable at iova/paddr for (part of)
- * size, and how many of them fit before a larger size could take over.
- */
-static size_t dmashim_pgsize(struct iommu_domain *domain, unsigned long iova,
-			     phys_addr_t paddr, size_t size, size_t *count)
-{
-	unsigned long sizes = domain->pgsize_bitmap;
-	unsigned long align = iova | paddr;
-	unsigned long bigger;
-	size_t pgsize, n;
-
-	sizes &= GENMASK(__fls(size), 0);
-	if (align)
-		sizes &= GENMASK(__ffs(align), 0);
-	pgsize = BIT(__fls(sizes));
-	n = size >> __ffs(pgsize);
-	/* stop where the next larger page size becomes aligned */
-	bigger = domain->pgsize_bitmap & ~GENMASK(__ffs(pgsize), 0);
-	if (bigger) {
-		size_t next = BIT(__ffs(bigger));
-		size_t to_boundary = (next - (iova & (next - 1))) >> __ffs(pgsize);
-
-		if (to_boundary && to_boundary < n &&
-		    !((iova ^ paddr) & (next - 1)))
-			n = to_boundary;
-	}
-	*count = n;
-	return pgsize;
-}
-
-/* Map [paddr, paddr + size) at iova without syncing; all or nothing. */
-static int dmashim_map(struct dmashim_ctx *ctx, unsigned long iova,
-		       phys_addr_t paddr, size_t size, int prot)
-{
-	struct iommu_domain *domain = ctx->domain;
-	size_t done = 0, pgsize, count, mapped;
-	struct iommu_iotlb_gather gather;
-	int ret = 0;
-
-	if (dmashim_pt_map(domain, iova, paddr, size, prot, &done, &ret))
-		goto out;
-	while (done < size) {
-		pgsize = dmashim_pgsize(domain, iova + done, paddr + done,
-					size - done, &count);
-		mapped = 0;
-		ret = dmashim_ops_map(domain, iova + done, paddr + done, pgsize,
-				      count, prot, &mapped);
-		done += mapped;
-		if (ret)
-			break;
-		if (!mapped) {
-			ret = -EIO;
-			break;
-		}
-	}
-out:
-	if (ret && done) {
-		/* nothing was synced, but the device may have walked it */
-		iommu_iotlb_gather_init(&gather);
-		dmashim_unmap_range(ctx, iova, done, &gather);
-		dmashim_ops_iotlb_sync(domain, &gather);
-	}
-	return ret;
-}
-
-/**
- * dmashim_unmap_range - clear page-table entries, collecting the flush
- * @ctx: device context
- * @iova: start, granule aligned
- * @size: length, granule aligned
- * @gather: collects the range to invalidate and page-table pages to free
- *
- * Return: bytes unmapped.
- */
-size_t dmashim_unmap_range(struct dmashim_ctx *ctx, unsigned long iova,
-			   size_t size, struct iommu_iotlb_gather *gather)
-{
-	struct iommu_domain *domain = ctx->domain;
-	size_t done = 0, pgsize, count, n;
-
-	if (dmashim_pt_unmap(domain, iova, size, gather, &done))
-		return done;
-	while (done < size) {
-		pgsize = dmashim_pgsize(domain, iova + done, 0, size - done,
-					&count);
-		n = dmashim_ops_unmap(domain, iova + done, pgsize, count, gather);
-		if (!n)
-			break;
-		done += n;
-	}
-	return done;
-}
-
 static unsigned long dmashim_limit_pfn(struct dmashim_ctx *ctx,
 				       struct device *dev)
 {
@@ -181,196 +66,6 @@ static unsigned long dmashim_limit_pfn(struct dmashim_ctx *ctx,
 	if (ctx->domain->geometry.force_aperture)
 		limit = min_t(u64, limit, ctx->domain->geometry.aperture_end);
 	return limit >> ctx->shift;
-}
-
-static struct kmem_cache *dmashim_range_cache;
-
-int dmashim_ranges_init(void)
-{
-	dmashim_range_cache = KMEM_CACHE(dmashim_range, 0);
-	return dmashim_range_cache ? 0 : -ENOMEM;
-}
-
-void dmashim_ranges_exit(void)
-{
-	kmem_cache_destroy(dmashim_range_cache);
-}
-
-void dmashim_ranges_init_ctx(struct dmashim_ctx *ctx)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(ctx->ranges); i++) {
-		spin_lock_init(&ctx->ranges[i].lock);
-		INIT_HLIST_HEAD(&ctx->ranges[i].head);
-		INIT_HLIST_HEAD(&ctx->ranges[i].spare);
-	}
-}
-
-static struct dmashim_range_bucket *dmashim_bucket(struct dmashim_ctx *ctx,
-						   unsigned long pfn)
-{
-	return &ctx->ranges[hash_long(pfn, DMASHIM_RANGE_HASH_BITS)];
-}
-
-/* A spare record of the bucket, or NULL.  Bucket lock held. */
-static struct dmashim_range *dmashim_spare_get(struct dmashim_range_bucket *b)
-{
-	struct dmashim_range *r;
-
-	if (hlist_empty(&b->spare))
-		return NULL;
-	r = hlist_entry(b->spare.first, struct dmashim_range, node);
-	hlist_del(&r->node);
-	b->nspare--;
-	return r;
-}
-
-/* Keep a record for the bucket's next range; false if it has enough. */
-static bool dmashim_spare_put(struct dmashim_range_bucket *b,
-			      struct dmashim_range *r)
-{
-	if (b->nspare >= DMASHIM_RANGE_SPARES)
-		return false;
-	hlist_add_head(&r->node, &b->spare);
-	b->nspare++;
-	return true;
-}
-
-/* Remember an outstanding range for leak reports and cleanup. */
-static bool dmashim_track(struct dmashim_ctx *ctx, unsigned long pfn,
-			  unsigned long npages, void *caller)
-{
-	struct dmashim_range_bucket *b = dmashim_bucket(ctx, pfn);
-	struct dmashim_range *r;
-	unsigned long flags;
-
-	/*
-	 * Callers may hold interrupts off or run in hard-IRQ context (a
-	 * completion handler unmapping): save and restore, never enable.
-	 */
-	spin_lock_irqsave(&b->lock, flags);
-	r = dmashim_spare_get(b);
-	if (!r) {
-		spin_unlock_irqrestore(&b->lock, flags);
-		r = kmem_cache_alloc(dmashim_range_cache, GFP_ATOMIC);
-		if (!r)
-			return false;
-		spin_lock_irqsave(&b->lock, flags);
-	}
-	r->pfn = pfn;
-	r->npages = npages;
-	r->caller = caller;
-	hlist_add_head(&r->node, &b->head);
-	spin_unlock_irqrestore(&b->lock, flags);
-	return true;
-}
-
-/* The record of exactly [pfn, pfn + npages), or NULL.  Bucket lock held. */
-static struct dmashim_range *dmashim_find_range(struct dmashim_range_bucket *b,
-						unsigned long pfn,
-						unsigned long npages)
-{
-	struct dmashim_range *r;
-
-	hlist_for_each_entry(r, &b->head, node)
-		if (r->pfn == pfn)
-			return r->npages == npages ? r : NULL;
-	return NULL;
-}
-
-/* Is [pfn, pfn + npages) a range the shim handed out and still tracks? */
-static bool dmashim_tracked(struct dmashim_ctx *ctx, unsigned long pfn,
-			    unsigned long npages)
-{
-	struct dmashim_range_bucket *b = dmashim_bucket(ctx, pfn);
-	unsigned long flags;
-	bool found;
-
-	spin_lock_irqsave(&b->lock, flags);
-	found = dmashim_find_range(b, pfn, npages);
-	spin_unlock_irqrestore(&b->lock, flags);
-	return found;
-}
-
-/**
- * dmashim_untrack - forget a range that is being freed
- * @ctx: device context
- * @pfn: first IOVA pfn of the range
- * @npages: its length in granules
- * @keep: where to hand the record over (a lazy domain's flush queue takes
- *	it), or NULL to recycle it at once
- *
- * Called before anything of the range is unmapped: a range the shim does
- * not track (destroyed twice, never allocated by the shim, or a state with
- * another size) is refused while nothing has been touched.
- *
- * Return: false if the range is not tracked.
- */
-static bool dmashim_untrack(struct dmashim_ctx *ctx, unsigned long pfn,
-			    unsigned long npages, struct dmashim_range **keep)
-{
-	struct dmashim_range_bucket *b = dmashim_bucket(ctx, pfn);
-	struct dmashim_range *r, *drop = NULL;
-	unsigned long flags;
-
-	spin_lock_irqsave(&b->lock, flags);
-	r = dmashim_find_range(b, pfn, npages);
-	if (r) {
-		hlist_del(&r->node);
-		if (keep)
-			*keep = r;
-		else if (!dmashim_spare_put(b, r))
-			drop = r;
-	}
-	spin_unlock_irqrestore(&b->lock, flags);
-	if (drop)
-		dmashim_range_free(drop);
-	return r;
-}
-
-void dmashim_range_free(struct dmashim_range *r)
-{
-	kmem_cache_free(dmashim_range_cache, r);
-}
-
-/**
- * dmashim_ranges_recycle - give flushed ranges' records back to their buckets
- * @ctx: device context
- * @done: records linked by &dmashim_range.fq_node, their IOVAs freed
- *
- * Context: any context.
- */
-void dmashim_ranges_recycle(struct dmashim_ctx *ctx, struct list_head *done)
-{
-	struct dmashim_range_bucket *b;
-	struct dmashim_range *r, *tmp;
-	unsigned long flags;
-	bool kept;
-
-	list_for_each_entry_safe(r, tmp, done, fq_node) {
-		b = dmashim_bucket(ctx, r->pfn);
-		spin_lock_irqsave(&b->lock, flags);
-		kept = dmashim_spare_put(b, r);
-		spin_unlock_irqrestore(&b->lock, flags);
-		if (!kept)
-			dmashim_range_free(r);
-	}
-}
-
-/**
- * dmashim_ranges_drop_spares - free the spare records of a device going away
- * @ctx: device context, no longer reachable by any dma_iova_* call
- */
-void dmashim_ranges_drop_spares(struct dmashim_ctx *ctx)
-{
-	struct dmashim_range *r;
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(ctx->ranges); i++) {
-		while ((r = dmashim_spare_get(&ctx->ranges[i])))
-			dmashim_range_free(r);
-	}
 }
 
 /**
@@ -413,7 +108,7 @@ bool dmashim_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 	ctx = dmashim_ctx_get(dev, &why);
 	if (unlikely(!ctx))
 		goto fallback;
-	if (unlikely(dmashim_ctx_failed(ctx))) {
+	if (unlikely(dmashim_ctx_unusable(ctx))) {
 		why = ctx->fallback;
 		goto fallback;
 	}
@@ -505,7 +200,8 @@ static struct dmashim_ctx *dmashim_ctx_of(struct device *dev,
 {
 	struct dmashim_ctx *ctx = dmashim_ctx_find(dev);
 
-	if (unlikely(!ctx || dmashim_ctx_failed(ctx) || !dma_use_iova(state))) {
+	if (unlikely(!ctx || dmashim_ctx_unusable(ctx) ||
+		     !dma_use_iova(state))) {
 		dev_err_ratelimited(dev, "dma_iova call on a range the shim did not allocate (%pad)\n",
 				    &state->addr);
 		return NULL;
@@ -643,18 +339,42 @@ static noinline void dmashim_refuse(struct device *dev, const char *call,
 			    call, &state->addr, offset, size);
 }
 
-/*
- * Unmap [offset, offset + size) of the range; free it all if asked.  The
- * range is checked against the shim's records first: a refused call
+/* Which public call dmashim_teardown() serves; its name in a refusal. */
+enum dmashim_teardown_op {
+	DMASHIM_OP_UNLINK,	/* dma_iova_unlink(): unmap, keep the IOVA */
+	DMASHIM_OP_DESTROY,	/* dma_iova_destroy(): unmap, free the IOVA */
+	DMASHIM_OP_FREE,	/* dma_iova_free(), or destroy of nothing */
+};
+
+static const char *const dmashim_teardown_names[] = {
+	[DMASHIM_OP_UNLINK]	= "unlink",
+	[DMASHIM_OP_DESTROY]	= "destroy",
+	[DMASHIM_OP_FREE]	= "free",
+};
+
+/**
+ * dmashim_teardown - unmap part or all of a range, and free it if asked
+ * @dev: the device
+ * @state: the range
+ * @offset: start of the part to unmap (0 unless @op is DMASHIM_OP_UNLINK)
+ * @size: its length (0 for DMASHIM_OP_FREE: nothing to unmap)
+ * @op: DMASHIM_OP_UNLINK keeps the IOVA allocated; DMASHIM_OP_DESTROY and
+ *	DMASHIM_OP_FREE free it (in a lazy domain after a flush covering it)
+ *
+ * The range is checked against the shim's records first: a refused call
  * changes nothing.
+ *
+ * Context: any context.
  */
-static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
-			   size_t offset, size_t size, bool free)
+static void dmashim_teardown(struct device *dev, struct dma_iova_state *state,
+			     size_t offset, size_t size,
+			     enum dmashim_teardown_op op)
 {
 	struct dmashim_range *queued = NULL;
 	struct iommu_iotlb_gather gather;
 	unsigned long addr, pfn, npages;
 	size_t pad, len, unmapped = 0;
+	bool free = op != DMASHIM_OP_UNLINK;
 	struct dmashim_ctx *ctx;
 	bool defer;
 
@@ -717,8 +437,7 @@ static void dmashim_unlink(struct device *dev, struct dma_iova_state *state,
 	}
 	goto out;
 refuse:
-	dmashim_refuse(dev, free ? (size ? "destroy" : "free") : "unlink",
-		       state, offset, size);
+	dmashim_refuse(dev, dmashim_teardown_names[op], state, offset, size);
 out:
 	rcu_read_unlock();
 }
@@ -743,7 +462,7 @@ void dmashim_iova_unlink(struct device *dev, struct dma_iova_state *state,
 			 size_t offset, size_t size,
 			 enum dma_data_direction dir, unsigned long attrs)
 {
-	dmashim_unlink(dev, state, offset, size, false);
+	dmashim_teardown(dev, state, offset, size, DMASHIM_OP_UNLINK);
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_unlink);
 
@@ -770,7 +489,9 @@ void dmashim_iova_destroy(struct device *dev, struct dma_iova_state *state,
 			  size_t mapped_len, enum dma_data_direction dir,
 			  unsigned long attrs)
 {
-	dmashim_unlink(dev, state, 0, mapped_len, true);
+	/* as in mainline, destroying a range with nothing linked frees it */
+	dmashim_teardown(dev, state, 0, mapped_len,
+			 mapped_len ? DMASHIM_OP_DESTROY : DMASHIM_OP_FREE);
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_destroy);
 
@@ -783,68 +504,6 @@ EXPORT_SYMBOL_GPL(dmashim_iova_destroy);
  */
 void dmashim_iova_free(struct device *dev, struct dma_iova_state *state)
 {
-	dmashim_unlink(dev, state, 0, 0, true);
+	dmashim_teardown(dev, state, 0, 0, DMASHIM_OP_FREE);
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_free);
-
-/*
- * Unmap what is linked in a leaked range, and nothing else: the caller may
- * have linked only part of it, and an unmap that starts on a hole may clear
- * more than asked (VT-d widens it to the whole table level it finds), which
- * would take other ranges' mappings with it.  Only on the leak path, so one
- * translation lookup per granule is affordable.
- */
-static size_t dmashim_unmap_linked(struct dmashim_ctx *ctx, unsigned long pfn,
-				   unsigned long npages,
-				   struct iommu_iotlb_gather *gather)
-{
-	unsigned long i, run = 0;
-	size_t done = 0;
-
-	for (i = 0; i <= npages; i++) {
-		if (i < npages &&
-		    iommu_iova_to_phys(ctx->domain, (pfn + i) << ctx->shift)) {
-			run++;
-			continue;
-		}
-		if (run)
-			done += dmashim_unmap_range(ctx, (pfn + i - run) << ctx->shift,
-						    run << ctx->shift, gather);
-		run = 0;
-	}
-	return done;
-}
-
-/**
- * dmashim_release_ranges - report and release every outstanding range
- * @ctx: the device context (its device is going away; no dma_iova_* call
- *	can still be running on it)
- */
-void dmashim_release_ranges(struct dmashim_ctx *ctx)
-{
-	struct iommu_iotlb_gather gather;
-	struct dmashim_range *r;
-	struct hlist_node *tmp;
-	unsigned long flags;
-	unsigned int i;
-	size_t len;
-	HLIST_HEAD(leaked);
-
-	for (i = 0; i < ARRAY_SIZE(ctx->ranges); i++) {
-		spin_lock_irqsave(&ctx->ranges[i].lock, flags);
-		hlist_move_list(&ctx->ranges[i].head, &leaked);
-		spin_unlock_irqrestore(&ctx->ranges[i].lock, flags);
-		hlist_for_each_entry_safe(r, tmp, &leaked, node) {
-			len = r->npages << ctx->shift;
-			dev_err(ctx->dev, "leaked IOVA range %#llx + %zu allocated by %pS: released\n",
-				(u64)r->pfn << ctx->shift, len, r->caller);
-			iommu_iotlb_gather_init(&gather);
-			if (dmashim_unmap_linked(ctx, r->pfn, r->npages, &gather))
-				dmashim_ops_iotlb_sync(ctx->domain, &gather);
-			free_iova_fast(ctx->iovad, r->pfn, r->npages);
-			hlist_del(&r->node);
-			dmashim_range_free(r);
-			this_cpu_inc(ctx->stats->frees);
-		}
-	}
-}

@@ -95,7 +95,7 @@ struct dmashim_range_bucket {
  *	for them)
  * @fallback: DMASHIM_FB_MAX if the device can be served; otherwise why
  *	try_alloc always falls back (DMASHIM_FB_VALIDATION: its allocator
- *	failed validation), see dmashim_ctx_failed()
+ *	failed validation), see dmashim_ctx_unusable()
  * @reason: why it cannot be served, in words (logged once)
  */
 struct dmashim_ctx {
@@ -151,7 +151,7 @@ struct dmashim_range {
 };
 
 /* The device cannot be served: try_alloc falls back, for ctx->fallback. */
-static inline bool dmashim_ctx_failed(const struct dmashim_ctx *ctx)
+static inline bool dmashim_ctx_unusable(const struct dmashim_ctx *ctx)
 {
 	return ctx->fallback != DMASHIM_FB_MAX;
 }
@@ -203,16 +203,28 @@ struct dmashim_walk {
 
 void dmashim_walk_ctxs(struct dmashim_walk *walk);
 
-/* iova.c */
+/* range.c: the records of outstanding ranges */
 int dmashim_ranges_init(void);
 void dmashim_ranges_exit(void);
 void dmashim_ranges_init_ctx(struct dmashim_ctx *ctx);
+bool dmashim_track(struct dmashim_ctx *ctx, unsigned long pfn,
+		   unsigned long npages, void *caller);
+bool dmashim_tracked(struct dmashim_ctx *ctx, unsigned long pfn,
+		     unsigned long npages);
+bool dmashim_untrack(struct dmashim_ctx *ctx, unsigned long pfn,
+		     unsigned long npages, struct dmashim_range **keep);
 void dmashim_range_free(struct dmashim_range *r);
 void dmashim_ranges_recycle(struct dmashim_ctx *ctx, struct list_head *done);
 void dmashim_ranges_drop_spares(struct dmashim_ctx *ctx);
+void dmashim_release_ranges(struct dmashim_ctx *ctx);
+
+/* pgtable.c: page-table entries written and cleared without an IOTLB sync */
+int dmashim_prot(struct device *dev, enum dma_data_direction dir,
+		 unsigned long attrs);
+int dmashim_map(struct dmashim_ctx *ctx, unsigned long iova,
+		phys_addr_t paddr, size_t size, int prot);
 size_t dmashim_unmap_range(struct dmashim_ctx *ctx, unsigned long iova,
 			   size_t size, struct iommu_iotlb_gather *gather);
-void dmashim_release_ranges(struct dmashim_ctx *ctx);
 
 /* fq.c */
 void dmashim_fq_init(struct dmashim_ctx *ctx);

@@ -66,13 +66,13 @@ static int dmashim_dev_show(struct seq_file *m, void *unused)
 	struct dmashim_counters sum = {};
 
 	dmashim_add(&sum, ctx->stats);
-	seq_printf(m, "domain %s\n", dmashim_ctx_failed(ctx) ? "unusable" :
+	seq_printf(m, "domain %s\n", dmashim_ctx_unusable(ctx) ? "unusable" :
 		   ctx->lazy ? "lazy" : "strict");
 	/* who holds freed IOVAs until the flush: the shim's queue or the DMA ops' */
-	if (!dmashim_ctx_failed(ctx) && ctx->lazy)
+	if (!dmashim_ctx_unusable(ctx) && ctx->lazy)
 		seq_printf(m, "deferred_free %s\n",
 			   ctx->dma_ops_fq ? "dma-ops" : "shim");
-	if (dmashim_ctx_failed(ctx))
+	if (dmashim_ctx_unusable(ctx))
 		seq_printf(m, "reason %s\n", ctx->reason);
 	dmashim_show(m, &sum, dmashim_fq_depth(ctx));
 	return 0;
