@@ -241,10 +241,25 @@ int nvi_request_queue_irq(struct nvi_queue *nvmeq);
 void nvi_free_queue_irq(struct nvi_queue *nvmeq);
 void nvi_submit_cmd(struct nvi_queue *nvmeq, struct nvme_command *cmd,
 		    bool ring);
+int nvi_reap_cq(struct nvi_queue *nvmeq, struct io_comp_batch *iob);
 int nvi_poll_cq(struct nvi_queue *nvmeq);
+void nvi_ring_sq(struct nvi_queue *nvmeq);
 int nvi_create_io_queue(struct nvi_ctrl *ctrl, int qid);
 void nvi_suspend_queue(struct nvi_queue *nvmeq);
 int nvi_setup_irqs(struct nvi_ctrl *ctrl, unsigned int nr_io);
+
+/* A completion is posted at the head (a stale look only delays a reap). */
+static inline bool nvi_cqe_pending(struct nvi_queue *nvmeq)
+{
+	struct nvme_completion *cqe = &nvmeq->cqes[READ_ONCE(nvmeq->cq_head)];
+
+	return (le16_to_cpu(READ_ONCE(cqe->status)) & 1) ==
+		READ_ONCE(nvmeq->cq_phase);
+}
+
+/* blk-mq.c */
+void nvi_complete_rq(struct request *rq);
+void nvi_complete_batch(struct io_comp_batch *iob);
 int nvi_alloc_tagset(struct nvi_ctrl *ctrl);
 void nvi_cancel_requests(struct nvi_ctrl *ctrl);
 extern const struct blk_mq_ops nvi_mq_ops;

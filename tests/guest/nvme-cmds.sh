@@ -73,7 +73,8 @@ if [ "$segs" -gt 1 ] && ! grep -q mq-deadline "$q/scheduler"; then
 elif [ "$segs" -gt 1 ]; then
 	/usr/sbin/mke2fs -q -F -t ext4 -E nodiscard "/dev/$d" || fail "mke2fs (e2fsprogs) failed"
 	modprobe ext4 2>/dev/null
-	mkdir -p /mnt/mr && mount -t ext4 -o discard "/dev/$d" /mnt/mr || fail "mount failed"
+	mkdir -p /mnt/mr
+	mount -t ext4 -o discard "/dev/$d" /mnt/mr || fail "mount failed"
 	# small files share the group preallocation, so the two interleave
 	echo 100000 >"/sys/fs/ext4/$d/mb_stream_req"
 	i=0
@@ -94,7 +95,8 @@ elif [ "$segs" -gt 1 ]; then
 	n=$(($(stat_field 12) - t0))
 	echo "$sched" >"$q/scheduler"
 	echo "$nr" >"$q/nr_requests"
-	umount /mnt/mr && mount -t ext4 "/dev/$d" /mnt/mr || fail "remount failed"
+	umount /mnt/mr || fail "umount failed"
+	mount -t ext4 "/dev/$d" /mnt/mr || fail "remount failed"
 	dd if=/tmp/r of=/tmp/b.ref bs=4k skip=64 count=64 2>/dev/null
 	cmp /mnt/mr/b /tmp/b.ref || { umount /mnt/mr; fail "multi-range discard destroyed the neighbouring file's data"; }
 	umount /mnt/mr

@@ -36,13 +36,15 @@ b1=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
 c=$(nvi_use_mode iova "$b1") || fail "cannot bind ctrl1 to nvme_iova"
 sq=/sys/block/${s}n1/queue
 dq=/sys/block/${c}n1/queue
-[ -d "$sq" ] && [ -d "$dq" ] || fail "no queue directory for ${s}n1 or ${c}n1"
+[ -d "$sq" ] || fail "no queue directory for ${s}n1"
+[ -d "$dq" ] || fail "no queue directory for ${c}n1"
 
 n=0
 bad=0
 for f in "$sq"/*; do
 	a=$(basename "$f")
-	[ -f "$f" ] && [ -r "$f" ] || continue
+	[ -f "$f" ] || continue
+	[ -r "$f" ] || continue
 	sv=$(cat "$f" 2>/dev/null) || continue
 	[ -r "$dq/$a" ] || { echo "$a: missing on the demo disk"; bad=$((bad + 1)); continue; }
 	dv=$(cat "$dq/$a" 2>/dev/null)
