@@ -13,6 +13,7 @@ int nvi_map_mode = NVI_MAP_IOVA;
 int nvi_sgl = NVI_SGL_AUTO;
 unsigned int nvi_io_timeout = 30;
 unsigned int nvi_poll_queues;
+bool nvi_single_segment = true;
 
 static const char * const nvi_map_mode_names[] = {
 	[NVI_MAP_IOVA]	= "iova",
@@ -77,6 +78,10 @@ MODULE_PARM_DESC(sgl,
 
 module_param_named(io_timeout, nvi_io_timeout, uint, 0444);
 MODULE_PARM_DESC(io_timeout, "I/O timeout in seconds (default: 30)");
+
+module_param_named(single_segment, nvi_single_segment, bool, 0644);
+MODULE_PARM_DESC(single_segment,
+		 "map_mode=iova: map a one-segment request that fits two controller pages directly, as nvme-pci does; N: the two-step API for every request (default: Y)");
 
 module_param_named(poll_queues, nvi_poll_queues, uint, 0444);
 MODULE_PARM_DESC(poll_queues,

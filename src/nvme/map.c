@@ -58,6 +58,32 @@ static bool nvi_add_seg(struct nvi_dma_map *map, dma_addr_t addr, u32 len)
 	return true;
 }
 
+/*
+ * As nvme-pci (6.17+) decides it: a request of one segment that PRPs can
+ * describe (within two controller pages) is mapped directly, in one call,
+ * not through an IOVA range of its own (the two-step API's allocation,
+ * link, sync and destroy cost more there than they save).  The caller
+ * unmaps it as a per-page mapping.
+ */
+static bool nvi_map_rq_single(struct nvi_ctrl *ctrl, struct request *rq,
+			      struct nvi_dma_map *map)
+{
+	struct bio_vec bv;
+	dma_addr_t addr;
+
+	if (blk_rq_nr_phys_segments(rq) != 1 || !READ_ONCE(nvi_single_segment))
+		return false;
+	bv = req_bvec(rq);
+	if ((bv.bv_offset & (NVI_PAGE_SIZE - 1)) + bv.bv_len > 2 * NVI_PAGE_SIZE)
+		return false;
+	addr = dma_map_bvec(ctrl->dev, &bv, map->dir, 0);
+	if (dma_mapping_error(ctrl->dev, addr))
+		return false;	/* the general path tries, and reports */
+	nvi_add_seg(map, addr, bv.bv_len);
+	map->mode = NVI_MAP_PAGE;
+	return true;
+}
+
 static blk_status_t nvi_map_rq_iova(struct nvi_ctrl *ctrl, struct request *rq,
 				    struct nvi_dma_map *map)
 {
@@ -381,7 +407,10 @@ blk_status_t nvi_map_rq(struct nvi_ctrl *ctrl, struct request *rq)
 	map->total_len = 0;
 	switch (map->mode) {
 	case NVI_MAP_IOVA:
-		ret = nvi_map_rq_iova(ctrl, rq, map);
+		if (nvi_map_rq_single(ctrl, rq, map))
+			ret = BLK_STS_OK;
+		else
+			ret = nvi_map_rq_iova(ctrl, rq, map);
 		break;
 	case NVI_MAP_SG:
 		ret = nvi_map_rq_sg(ctrl, rq, map);

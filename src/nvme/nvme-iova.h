@@ -67,6 +67,7 @@ extern int nvi_map_mode;
 extern int nvi_sgl;
 extern unsigned int nvi_io_timeout;
 extern unsigned int nvi_poll_queues;
+extern bool nvi_single_segment;
 
 struct nvi_ctrl;
 

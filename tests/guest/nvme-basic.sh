@@ -48,6 +48,32 @@ for mode in $(nvi_modes_from nvi.verify_modes); do
 			fail "map_mode=$mode: fio $rw qd$qd $mem verify on $dev failed"
 		echo "map_mode=$mode $rw qd$qd $mem: verified"
 	done
+	if [ "$mode" = iova ]; then
+		# one-segment requests that fit two controller pages are mapped
+		# directly (single_segment=Y, as nvme-pci); N sends every request
+		# through the two-step API: both verify, and where the shim
+		# counts its calls, only N gives 4 KiB writes IOVA ranges
+		st=/sys/kernel/debug/dma_iova_shim/devices/$bdf
+		allocs() { awk '$1 == "allocs" { print $2 }' "$st" 2>/dev/null; }
+		for one in Y N; do
+			echo "$one" >/sys/module/nvme_iova/parameters/single_segment
+			a0=$(allocs)
+			fio --name=one --filename="$dev" --ioengine=libaio --direct=1 \
+				--rw=randwrite --bs=4k --size=4m --iodepth=8 --verify=crc32c \
+				--verify_fatal=1 --output-format=terse --terse-version=3 \
+				>/tmp/fio.out 2>&1 || { cat /tmp/fio.out; fail "single_segment=$one: 4 KiB verify failed"; }
+			[ "$(grep '^3;' /tmp/fio.out | cut -d';' -f5)" = 0 ] ||
+				{ cat /tmp/fio.out; fail "single_segment=$one: fio error"; }
+			[ -r "$st" ] || { echo "single_segment=$one: 4 KiB writes verified"; continue; }
+			da=$(($(allocs) - a0))
+			echo "single_segment=$one: 4 KiB writes verified, $da IOVA ranges"
+			case $one in
+			Y) [ "$da" -lt 64 ] || fail "single_segment=Y: $da IOVA ranges for 4 KiB writes" ;;
+			N) [ "$da" -ge 1024 ] || fail "single_segment=N: only $da IOVA ranges for 2048 I/Os" ;;
+			esac
+		done
+		echo Y >/sys/module/nvme_iova/parameters/single_segment
+	fi
 	nvi_shim_idle "$bdf" || fail "map_mode=$mode: ranges leaked"
 done
 # nothing may be left mapped or pinned: unloading must be clean
