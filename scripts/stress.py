@@ -53,6 +53,7 @@ SCENARIOS = {
     "concurrency-smp4": ("rel-concurrency", "rel.concurrency_cycles", 100, 10,
                          "--smp 4", None),
     "fuzz": ("nvme-fuzz", "nvi.fuzz_count", 100000, 0.02, "", None),
+    "pcicmd": ("nvme-pcicmd", "nvi.pcicmd_rounds", 10, 12, "", None),
 }
 ORDER = list(SCENARIOS)
 COLUMNS = ["scenario", "kernel", "mode", "cycles", "calls", "failures",

@@ -241,8 +241,22 @@ static enum blk_eh_timer_return nvi_timeout(struct request *rq)
 	nvi_poll_cq(nvmeq);
 	if (blk_mq_request_completed(rq))
 		return BLK_EH_DONE;
-	if (ctrl->state != NVI_LIVE)
-		return BLK_EH_RESET_TIMER;	/* reset or removal cancels it */
+	switch (ctrl->state) {
+	case NVI_LIVE:
+		break;
+	case NVI_RESETTING:
+		return BLK_EH_RESET_TIMER;	/* the reset cancels it */
+	default:
+		/*
+		 * As nvme-pci: while the controller is being removed (or never
+		 * came up) nobody else will end this request: stop the
+		 * controller, which cancels everything it holds.
+		 */
+		dev_warn(ctrl->dev, "I/O tag %d (queue %u) timed out while %s, disabling the controller\n",
+			 rq->tag, nvmeq->qid, nvi_state_name(ctrl->state));
+		nvi_disable_ctrl(ctrl);
+		return BLK_EH_DONE;
+	}
 	if (!iod->aborted) {
 		iod->aborted = true;
 		dev_warn(ctrl->dev, "I/O tag %d (queue %u) timed out, aborting\n",

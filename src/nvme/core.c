@@ -10,6 +10,17 @@
 
 #include "nvme-iova.h"
 
+const char *nvi_state_name(enum nvi_state state)
+{
+	static const char * const names[] = {
+		[NVI_NEW] = "new", [NVI_LIVE] = "live",
+		[NVI_RESETTING] = "resetting", [NVI_DELETING] = "deleting",
+		[NVI_DEAD] = "dead",
+	};
+
+	return state < ARRAY_SIZE(names) ? names[state] : "unknown";
+}
+
 bool nvi_change_state(struct nvi_ctrl *ctrl, enum nvi_state new)
 {
 	enum nvi_state old;

@@ -170,6 +170,7 @@ struct nvi_ctrl {
 	struct dma_pool *list_pool;
 
 	/* admin queue: one command at a time */
+	struct mutex shutdown_lock;	/* nvi_dev_disable() one at a time */
 	struct mutex admin_lock;
 	struct completion admin_done;
 	u16 admin_cid;
@@ -209,6 +210,7 @@ const char *nvi_map_mode_name(int mode);
 
 /* core.c: controller state, CC enable/disable/shutdown, admin commands */
 bool nvi_change_state(struct nvi_ctrl *ctrl, enum nvi_state new);
+const char *nvi_state_name(enum nvi_state state);
 blk_status_t nvi_error_status(u16 status);
 int nvi_submit_admin(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
 		     u64 *result, unsigned int timeout);
@@ -222,6 +224,7 @@ int nvi_set_queue_count(struct nvi_ctrl *ctrl, unsigned int want);
 int nvi_create_io_queues(struct nvi_ctrl *ctrl);
 
 /* pci.c: PCI probe/remove/shutdown, controller bring-up and reset */
+void nvi_disable_ctrl(struct nvi_ctrl *ctrl);
 void nvi_schedule_reset(struct nvi_ctrl *ctrl);
 int nvi_reset_ctrl_sync(struct nvi_ctrl *ctrl);
 extern struct pci_driver nvi_driver;

@@ -22,6 +22,18 @@ static int nvi_dev_enable(struct nvi_ctrl *ctrl, bool first)
 {
 	int ret, n;
 
+	if (!first) {
+		/*
+		 * As nvme-pci's reset enables the PCI device again: memory
+		 * decoding and bus mastering may have been turned off (a
+		 * cleared command register, an error recovery), and
+		 * nvi_dev_disable() took bus mastering away itself.
+		 */
+		ret = pci_reenable_device(ctrl->pdev);
+		if (ret)
+			return ret;
+		pci_set_master(ctrl->pdev);
+	}
 	ret = nvi_enable_admin(ctrl);
 	if (ret)
 		return ret;
@@ -58,9 +70,12 @@ static int nvi_dev_enable(struct nvi_ctrl *ctrl, bool first)
  */
 static void nvi_dev_disable(struct nvi_ctrl *ctrl, bool shutdown)
 {
-	bool alive = pci_device_is_present(ctrl->pdev) &&
-		readl(ctrl->bar + NVME_REG_CSTS) != ~0U;
+	bool alive;
 	int i;
+
+	mutex_lock(&ctrl->shutdown_lock);
+	alive = pci_device_is_present(ctrl->pdev) &&
+		readl(ctrl->bar + NVME_REG_CSTS) != ~0U;
 
 	if (alive) {
 		if (shutdown)
@@ -72,11 +87,25 @@ static void nvi_dev_disable(struct nvi_ctrl *ctrl, bool shutdown)
 		nvi_suspend_queue(&ctrl->queues[i]);
 	for (i = 0; i <= ctrl->nr_io_queues; i++)
 		nvi_poll_cq(&ctrl->queues[i]);
+	/*
+	 * A controller that ignored the disable (or could not be told) must
+	 * not write into pages that are about to be given back: no more bus
+	 * mastering before anything is cancelled.  The reset's
+	 * nvi_dev_enable() turns it on again.
+	 */
+	pci_clear_master(ctrl->pdev);
 	nvi_cancel_requests(ctrl);
 	if (!completion_done(&ctrl->admin_done)) {
 		ctrl->admin_status = NVME_SC_HOST_ABORTED_CMD;
 		complete(&ctrl->admin_done);
 	}
+	mutex_unlock(&ctrl->shutdown_lock);
+}
+
+/* Stop a controller nobody else will (an I/O timeout during removal). */
+void nvi_disable_ctrl(struct nvi_ctrl *ctrl)
+{
+	nvi_dev_disable(ctrl, false);
 }
 
 static void nvi_reset_work(struct work_struct *work)
@@ -188,6 +217,7 @@ static int nvi_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ctrl->dev = &pdev->dev;
 	ctrl->state = NVI_NEW;
 	spin_lock_init(&ctrl->state_lock);
+	mutex_init(&ctrl->shutdown_lock);
 	mutex_init(&ctrl->admin_lock);
 	init_completion(&ctrl->admin_done);
 	mutex_init(&ctrl->ns_lock);
@@ -283,6 +313,11 @@ static void nvi_remove(struct pci_dev *pdev)
 	struct nvi_ctrl *ctrl = pci_get_drvdata(pdev);
 
 	nvi_change_state(ctrl, NVI_DELETING);
+	if (!pci_device_is_present(pdev)) {
+		/* surprise removal: nothing will answer, fail what is queued */
+		nvi_change_state(ctrl, NVI_DEAD);
+		nvi_dev_disable(ctrl, false);
+	}
 	flush_work(&ctrl->reset_work);
 	/* wait for passthrough users; new ones see the state and leave */
 	down_write(&ctrl->ioctl_rwsem);

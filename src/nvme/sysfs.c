@@ -51,14 +51,9 @@ static DEVICE_ATTR_RO(address);
 static ssize_t state_show(struct device *d, struct device_attribute *a,
 			  char *buf)
 {
-	static const char * const names[] = {
-		[NVI_NEW] = "new", [NVI_LIVE] = "live",
-		[NVI_RESETTING] = "resetting", [NVI_DELETING] = "deleting",
-		[NVI_DEAD] = "dead",
-	};
 	struct nvi_ctrl *ctrl = dev_get_drvdata(d);
 
-	return sysfs_emit(buf, "%s\n", names[ctrl->state]);
+	return sysfs_emit(buf, "%s\n", nvi_state_name(ctrl->state));
 }
 static DEVICE_ATTR_RO(state);
 
