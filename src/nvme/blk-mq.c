@@ -128,7 +128,8 @@ static blk_status_t nvi_queue_rq(struct blk_mq_hw_ctx *hctx,
 		}
 	}
 	blk_mq_start_request(rq);
-	iod->cmd.common.command_id = rq->tag;
+	iod->genctr++;
+	iod->cmd.common.command_id = nvi_cid(rq);
 	nvi_submit_cmd(nvmeq, &iod->cmd, bd->last);
 	return BLK_STS_OK;
 
@@ -261,7 +262,7 @@ static enum blk_eh_timer_return nvi_timeout(struct request *rq)
 		iod->aborted = true;
 		dev_warn(ctrl->dev, "I/O tag %d (queue %u) timed out, aborting\n",
 			 rq->tag, nvmeq->qid);
-		nvi_abort(ctrl, nvmeq->qid, rq->tag);
+		nvi_abort(ctrl, nvmeq->qid, nvi_cid(rq));
 		return BLK_EH_RESET_TIMER;
 	}
 	dev_warn(ctrl->dev, "I/O tag %d (queue %u) abort timed out, resetting\n",

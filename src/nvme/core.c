@@ -328,6 +328,12 @@ int nvi_identify_ctrl(struct nvi_ctrl *ctrl)
 	nvi_copy_trim(ctrl->firmware, id->fr, sizeof(id->fr));
 	if (id->mdts && id->mdts + mps_min < 32)
 		max_bytes = min_t(u32, max_bytes, 1U << (id->mdts + mps_min));
+	/*
+	 * As nvme-pci: no larger than the DMA layer maps on its fast path
+	 * (behind an IOMMU the IOVA caches' largest size, 128 KiB), for disk
+	 * I/O and passthrough alike.
+	 */
+	max_bytes = min_t(size_t, max_bytes, blkcompat_dma_opt_size(ctrl->dev));
 	ctrl->max_hw_sectors = max_bytes >> 9;
 	ctrl->oncs = le16_to_cpu(id->oncs);
 	ctrl->awupf = le16_to_cpu(id->awupf);

@@ -114,8 +114,7 @@ static void nvi_ns_limits(struct nvi_ctrl *ctrl, struct nvi_ns *ns,
 	lim->pbs = min(phys_bs, atomic_bs);
 	lim->io_min = phys_bs;
 	lim->atomic_bs = atomic_bs;
-	lim->max_hw_sectors = min_t(size_t, ctrl->max_hw_sectors,
-				    blkcompat_dma_opt_size(ctrl->dev) >> SECTOR_SHIFT);
+	lim->max_hw_sectors = ctrl->max_hw_sectors;
 	/* a PRP entry per controller page, one more if not page aligned */
 	lim->max_segments = min_t(u32, NVI_MAX_SEGS,
 				  lim->max_hw_sectors / (NVI_PAGE_SIZE >> SECTOR_SHIFT) + 1);

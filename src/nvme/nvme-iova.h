@@ -129,6 +129,7 @@ struct nvi_iod {
 	bool mapped;
 	bool aborted;
 	bool passthru;
+	u8 genctr;		/* generation, in the command id's top 4 bits */
 	u64 result;
 	/*
 	 * followed by NVI_MAX_DMA_SEGS struct nvi_seg, then (sg mode)
@@ -202,6 +203,20 @@ struct nvi_ctrl {
 static inline struct nvi_iod *nvi_rq_iod(struct request *rq)
 {
 	return blk_mq_rq_to_pdu(rq);
+}
+
+/*
+ * A command id is the request's tag (under 4096: queues are at most 1024
+ * deep) and, in its top 4 bits, a generation that changes each time the
+ * tag is sent again, as nvme-pci does: an Abort for a timed-out command or
+ * a late completion cannot be taken for a newer command on the same tag.
+ */
+#define NVI_CID_TAG_MASK	0xfff
+#define NVI_CID_GEN_SHIFT	12
+
+static inline u16 nvi_cid(struct request *rq)
+{
+	return (nvi_rq_iod(rq)->genctr & 0xf) << NVI_CID_GEN_SHIFT | rq->tag;
 }
 
 /* main.c */

@@ -108,7 +108,7 @@ static void nvi_handle_cqe(struct nvi_queue *nvmeq, struct nvme_completion *cqe,
 			   struct io_comp_batch *iob)
 {
 	struct nvi_ctrl *ctrl = nvmeq->ctrl;
-	u16 cid = cqe->command_id;
+	u16 cid = cqe->command_id, tag = cid & NVI_CID_TAG_MASK;
 	struct request *rq;
 	struct nvi_iod *iod;
 
@@ -120,16 +120,22 @@ static void nvi_handle_cqe(struct nvi_queue *nvmeq, struct nvme_completion *cqe,
 		complete(&ctrl->admin_done);
 		return;
 	}
-	if (unlikely(cid >= ctrl->tagset.queue_depth)) {
-		dev_warn_ratelimited(ctrl->dev, "invalid command id %u on queue %u\n",
+	if (unlikely(tag >= ctrl->tagset.queue_depth)) {
+		dev_warn_ratelimited(ctrl->dev, "invalid command id %#x on queue %u\n",
 				     cid, nvmeq->qid);
 		return;
 	}
-	rq = blk_mq_tag_to_rq(ctrl->tagset.tags[nvmeq->qid - 1], cid);
+	rq = blk_mq_tag_to_rq(ctrl->tagset.tags[nvmeq->qid - 1], tag);
 	if (unlikely(!rq || !blk_mq_request_started(rq) ||
 		     blk_mq_request_completed(rq))) {
-		dev_warn_ratelimited(ctrl->dev, "stray completion %u on queue %u\n",
+		dev_warn_ratelimited(ctrl->dev, "stray completion %#x on queue %u\n",
 				     cid, nvmeq->qid);
+		return;
+	}
+	if (unlikely(cid != nvi_cid(rq))) {
+		/* an older command on this tag, completed late: not this one */
+		dev_warn_ratelimited(ctrl->dev, "stale completion %#x on queue %u (tag now %#x)\n",
+				     cid, nvmeq->qid, nvi_cid(rq));
 		return;
 	}
 	iod = nvi_rq_iod(rq);

@@ -18,6 +18,9 @@ dev=/dev/${c}n1
 count=$(cmdline_arg nvi.fuzz_count || echo 10000)
 seed=$(cmdline_arg nvi.fuzz_seed || od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 extra=$(cmdline_arg nvi.fuzz_args | tr ',' ' ')
+# the driver's transfer limit, for every phase (the controller device alone
+# does not show it): MDTS and the DMA layer's fast-path size, as the disk has it
+extra="--max-xfer $(($(cat "/sys/block/${c}n1/queue/max_hw_sectors_kb") * 1024)) $extra"
 echo "fuzz: seed $seed, $count calls, map mode $mm, $ctrl and $dev"
 
 # The data the fuzz must not touch: [0, 16M) by the project's verify job,
