@@ -68,6 +68,19 @@ static bool dmashim_iovad_plausible(struct iommu_domain *domain,
 	       iovad->dma_32bit_pfn == 1UL << (32 - shift);
 }
 
+/*
+ * Reasons a validation may give that say nothing about the device: running
+ * out of memory or of IOVA space.  The device stays unclassified and is
+ * tried again on its next try_alloc.
+ */
+static const char dmashim_why_nomem[] = "no memory for the validation page";
+static const char dmashim_why_nomap[] = "dma_map_page of the validation page failed";
+
+static bool dmashim_why_transient(const char *why)
+{
+	return why == dmashim_why_nomem || why == dmashim_why_nomap;
+}
+
 /* Map a scratch page through the regular DMA API and find it in iovad. */
 static const char *dmashim_round_trip(struct device *dev,
 				      struct iommu_domain *domain,
@@ -79,12 +92,13 @@ static const char *dmashim_round_trip(struct device *dev,
 	dma_addr_t addr;
 	unsigned long pfn;
 
-	page = alloc_page(GFP_ATOMIC);
+	page = dmashim_inject_validation_failure() ? NULL :
+		alloc_page(GFP_ATOMIC);
 	if (!page)
-		return "no memory for the validation page";
+		return dmashim_why_nomem;
 	addr = dma_map_page(dev, page, 0, PAGE_SIZE, DMA_TO_DEVICE);
 	if (dma_mapping_error(dev, addr)) {
-		why = "dma_map_page of the validation page failed";
+		why = dmashim_why_nomap;
 		goto out_free;
 	}
 	pfn = addr >> __ffs(iovad->granule);
@@ -138,8 +152,8 @@ static struct iova_domain *dmashim_find_iovad(struct device *dev,
 		if (!dmashim_iovad_plausible(domain, iovad))
 			continue;
 		*why = dmashim_round_trip(dev, domain, iovad);
-		if (!*why)
-			return iovad;
+		if (!*why || dmashim_why_transient(*why))
+			return *why ? NULL : iovad;
 	}
 	return NULL;
 }
@@ -264,9 +278,16 @@ static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
 		 */
 		ctx->dma_ops_fq = ctx->lazy && !dmashim_domain_cookie(domain) &&
 				  dmashim_ops_unmap_flushes(domain);
-	} else {
-		ctx->fallback = DMASHIM_FB_VALIDATION;
+		return ctx;
 	}
+	if (dmashim_why_transient(ctx->reason)) {
+		/* not the device's fault: no context, try again next time */
+		dev_info_ratelimited(dev, "two-step DMA validation deferred: %s\n",
+				     ctx->reason);
+		dmashim_ctx_put(ctx);
+		return NULL;
+	}
+	ctx->fallback = DMASHIM_FB_VALIDATION;
 	return ctx;
 }
 

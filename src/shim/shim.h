@@ -256,6 +256,7 @@ extern unsigned int dmashim_fail_alloc_every;
 extern unsigned int dmashim_fail_link_every;
 bool dmashim_inject_nth_alloc(unsigned int every);
 bool dmashim_inject_nth_link(unsigned int every);
+bool dmashim_inject_validation_failure(void);
 
 static inline bool dmashim_inject_alloc_failure(void)
 {

@@ -218,5 +218,26 @@ sleep 0.5
 if [ "$api" = shim ] && [ -e "$stats" ]; then
 	fail "the shim keeps a context for $edu after its failed probe"
 fi
+# Running out of memory while the shim validates a device is not the
+# device's fault: that try_alloc falls back, no context is kept, and the
+# next one validates again and succeeds.
+if [ "$api" = shim ] && [ "$expect" = 1 ]; then
+	echo 1 >/sys/module/dma_iova_shim/parameters/fail_validation
+	echo dis_selftest >"/sys/bus/pci/devices/$edu/driver_override"
+	echo "$edu" >/sys/bus/pci/drivers_probe 2>/dev/null || true
+	echo >"/sys/bus/pci/devices/$edu/driver_override"
+	[ -e "/sys/bus/pci/drivers/dis_selftest/$edu" ] || fail "dis_selftest did not bind again"
+	knob=/sys/kernel/debug/dis_selftest/requests32
+	echo 1 >"$knob" 2>/dev/null &&
+		fail "a request went through although the validation ran out of memory"
+	sleep 0.5
+	[ -e "$stats" ] && fail "the shim kept a context after a transient validation failure"
+	echo 1 >"$knob" || fail "the device stays unusable after a transient validation failure"
+	sleep 0.5
+	grep -q '^domain \(strict\|lazy\)$' "$stats" ||
+		{ cat "$stats"; fail "after a transient failure the device is not usable"; }
+	echo "validation out of memory once: fell back, validated on the next try_alloc"
+	echo "$edu" >/sys/bus/pci/drivers/dis_selftest/unbind
+fi
 rmmod dis_selftest || fail "rmmod dis_selftest failed"
 rmmod dma_iova_shim || fail "rmmod dma_iova_shim failed"
