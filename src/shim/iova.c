@@ -237,9 +237,9 @@ int dmashim_iova_link(struct device *dev, struct dma_iova_state *state,
 		      phys_addr_t phys, size_t offset, size_t size,
 		      enum dma_data_direction dir, unsigned long attrs)
 {
-	unsigned long iova, pfn, npages;
+	size_t pad, len, total = dma_iova_size(state);
 	struct dmashim_ctx *ctx;
-	size_t pad, len;
+	unsigned long iova;
 	int ret;
 
 	rcu_read_lock();
@@ -253,26 +253,23 @@ int dmashim_iova_link(struct device *dev, struct dma_iova_state *state,
 		ret = -EIO;
 		goto out;
 	}
-	pfn = dmashim_state_pfn(ctx, state, &npages);
-	if (unlikely(size > npages << ctx->shift)) {
-		ret = -EINVAL;	/* and size + pad cannot wrap below */
-		goto out_err;
-	}
 	iova = state->addr + offset - pad;
-	len = dmashim_align(ctx, size + pad);
 	/*
 	 * Like iommu_map() under mainline's link: an IOVA off the granule
 	 * is -EINVAL (an IOMMU driver would be handed a page size of 0, or
-	 * map over the granule before), and so is a part reaching out of
-	 * the range, which would map over another range's IOVAs.
+	 * map over the granule before), and so is a part reaching past the
+	 * size the range was allocated for, which would map over another
+	 * range's IOVAs.  With the IOVA on the granule (so @pad is the
+	 * allocation's own), the granules mapped stay inside the range.
 	 */
-	if (unlikely(dmashim_offset(ctx, iova) ||
-		     !dmashim_part_fits(ctx, pfn, npages, offset, iova, len))) {
+	if (unlikely(dmashim_offset(ctx, iova) || size > total ||
+		     offset > total - size)) {
 		dev_err_ratelimited(dev, "dma_iova_link refused: offset %zu size %zu do not fit the range at %pad\n",
 				    offset, size, &state->addr);
 		ret = -EINVAL;
 		goto out_err;
 	}
+	len = dmashim_align(ctx, size + pad);
 	if (dmashim_inject_link_failure()) {
 		ret = -ENOMEM;
 		goto out_err;
