@@ -7,7 +7,7 @@ and runs its microbenchmark (tests/selftest/mbench.c, driven by
 tests/guest/bench-map.sh): the cost of mapping and unmapping one request of
 1, 4, 8, 32 or 128 scattered 4 KiB pages with dma_map_page per segment,
 dma_map_sgtable on a prebuilt table, filling the table + dma_map_sgtable,
-the shim's two-step API and the kernel's own (7.x), with 1 and 2 threads.
+the shim's two-step API and the kernel's own (7.x), with a thread per vCPU.
 Every repeat batch times each method in turn (order rotated per batch), so
 ratios are taken batch by batch: median and [min-max] over batches.  IOTLB
 invalidations per request come from one-thread windows counted in QEMU's
@@ -52,7 +52,7 @@ STRICT = ("intel-strict", "intel-strict-cm", "amd")
 # guest's clock runs about as fast as TCG executes on the build machine, so
 # the guest's own timeouts keep their meaning, and its boot-time delay loops
 # are no longer than on the host clock (at 0 they spin 8 times as many
-# instructions: +20 s per boot).
+# instructions: a 6.1 boot took 15 s longer).
 ICOUNT_SHIFT = 3
 # The comparisons the project tracks: (name, other method, modes or None
 # for all, segment counts).

@@ -3,7 +3,7 @@
 # performance): binds dis_selftest to the edu device without running its
 # cases, runs its microbenchmark (tests/selftest/mbench.c: map + unmap cost
 # per request of 1-128 scattered pages, per mapping method, 1 and 2
-# threads) and prints every result line as "@@DATA map <line>" on the data
+# threads, or 1 on one CPU) and prints every result line as "@@DATA map <line>" on the data
 # port (/dev/ttyS1) for the host (scripts/bench.py).  Then, with one
 # thread and outside the timed runs, one IOTLB window "map:<method>:<segs>"
 # per method and segment count, for the host to count invalidations per
