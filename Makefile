@@ -7,6 +7,7 @@
 #   make bench                 the main job: boot test hosts, compare I/O paths
 #   make bench BENCH=full      every kernel, mode and job
 #   make bench BENCH_SUITES=map   the mapping microbenchmark only (or fio)
+#   make bench BENCH_ICOUNT=0     its guests on the host's clock, not their instruction count
 #   make check                 build everything, boot the test matrix
 #   make lint                  checkpatch --strict, shellcheck, sparse per kernel
 #   make check KERNELS="6.1" MODES="intel-strict"   a narrower matrix

@@ -19,11 +19,18 @@ the shim's two-step API against the kernel's own on 7.x in the same guest.
 Output: build/bench/<time>/report.md, results.json, every raw fio JSON, PNG
 plots, map.csv and map-targets.csv.
 
+The mapping guests' clock counts guest instructions (QEMU -icount, one vCPU,
+so one thread) unless --map-clock host (BENCH_ICOUNT=0): then the host's
+clock, two vCPUs, 1 and 2 threads, and the host's load in every figure.
+The report says which clock was used and the host's load average at the
+start and the end.
+
 Usage: bench.py [--kernels "6.1 7 7+shim"] [--modes "intel-strict none"]
                 [--rounds N] [--runtime S] [--jobs j1,j2] [--parallel N]
                 [--suites fio,map] [--map-kernels "6.1 7"] [--map-modes M]
                 [--map-repeats N] [--map-pages N] [--map-count N]
                 [--map-count-segs 1,4,8,32,128|none]
+                [--map-clock icount|host] [--map-icount-shift N]
 """
 
 import argparse
@@ -281,6 +288,12 @@ def main():
                     help="requests per IOTLB window")
     ap.add_argument("--map-count-segs", default="1,4,8,32,128",
                     help="segment counts with an IOTLB window, or none")
+    ap.add_argument("--map-clock", choices=("icount", "host"),
+                    default="host" if os.environ.get("BENCH_ICOUNT") == "0" else "icount",
+                    help="the mapping guests' clock: their instruction count (default) "
+                         "or the host's (BENCH_ICOUNT=0)")
+    ap.add_argument("--map-icount-shift", type=int, default=mapbench.ICOUNT_SHIFT,
+                    help="under icount, one instruction is 2^N ns of guest time")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
     suites = set(args.suites.split(","))
@@ -299,6 +312,7 @@ def main():
                                             else mapbench.MODES)
 
     started = time.time()
+    load_start = os.getloadavg()
     kernels = args.kernels.split() if "fio" in suites else []
     modes = args.modes.split()
     map_kernels = args.map_kernels.split() if "map" in suites else []
@@ -343,7 +357,9 @@ def main():
     with open(os.path.join(outdir, "report.md"), "w") as f:
         f.write(f"# Benchmark, {time.strftime('%Y-%m-%d %H:%M')}\n\n"
                 f"Machine: {os.cpu_count()} CPUs, QEMU TCG, {args.parallel} guest(s) at a "
-                f"time; wall time {wall / 60:.1f} min.\n\nKernels: "
+                f"time; wall time {wall / 60:.1f} min. Host load average (1, 5, 15 min): "
+                + " ".join(f"{x:.2f}" for x in load_start) + " at the start, "
+                + " ".join(f"{x:.2f}" for x in os.getloadavg()) + " at the end.\n\nKernels: "
                 + ", ".join(f"{k} = {lock[key(k)]['version']} ({lock[key(k)]['abi']})"
                              for k in all_kernels) + "\n\n")
         if rows:
@@ -352,7 +368,8 @@ def main():
                     + "".join(f"![{os.path.basename(p)}]({os.path.basename(p)})\n"
                               for p in pngs) + "\n")
         if cells:
-            f.write("## Mapping microbenchmark\n\n" + map_report
+            f.write("## Mapping microbenchmark\n\nClock: " + mapbench.clock_name(args)
+                    + ".\n\n" + map_report
                     + "\nEvery cell: map.csv; the ratios above: map-targets.csv.\n")
     with open(os.path.join(outdir, "results.json"), "w") as f:
         json.dump({"rows": rows, "summary": table, "tax": taxes,
@@ -361,7 +378,8 @@ def main():
                    "map": {"cells": cells, "guests": infos, "summary": map_table,
                            "targets": map_targets, "repeats": args.map_repeats,
                            "pages": args.map_pages, "count": args.map_count,
-                           "count_segs": args.map_count_segs}}, f, indent=1)
+                           "count_segs": args.map_count_segs, "clock": args.map_clock,
+                           "icount_shift": args.map_icount_shift}}, f, indent=1)
     print()
     print(report)
     print(map_report)

@@ -7,14 +7,27 @@ and runs its microbenchmark (tests/selftest/mbench.c, driven by
 tests/guest/bench-map.sh): the cost of mapping and unmapping one request of
 1, 4, 8, 32 or 128 scattered 4 KiB pages with dma_map_page per segment,
 dma_map_sgtable on a prebuilt table, filling the table + dma_map_sgtable,
-the shim's two-step API and the kernel's own (7.x), with 1 and 2 threads.
+the shim's two-step API and the kernel's own (7.x), with a thread per vCPU.
 Every repeat batch times each method in turn (order rotated per batch), so
 ratios are taken batch by batch: median and [min-max] over batches.  IOTLB
 invalidations per request come from one-thread windows counted in QEMU's
 trace.  Figures are reported, never judged.
 
+The guests' clock counts instructions by default (QEMU -icount, one vCPU):
+the host's load then does not move the figures, which measure the guest
+instructions of each method (an IOTLB invalidation that QEMU emulates
+costs host time only, so strict-mode figures leave it out).  One vCPU: two
+vCPUs under icount take turns on one host thread, so two threads never map
+at once.  The host clock (bench.py --map-clock host, BENCH_ICOUNT=0) runs
+two vCPUs in parallel and times 1 and 2 threads, with the host's noise.
+doc/mapbench-icount.md: why, the limits, and what was measured.
+
 As a command: mapbench.py DATA_LOG [RESULT_JSON] prints the table of one
-guest run (its data.log, and result.json for the invalidations).
+guest run (its data.log, and result.json for the invalidations);
+mapbench.py --compare BEFORE AFTER [LIMIT_PERCENT] compares the tracked
+ratios and the shim's ns per request of two bench output directories
+(results.json) and flags what got worse by more than LIMIT_PERCENT
+(default 5).
 """
 
 import csv
@@ -35,6 +48,12 @@ THREADS = [1, 2]
 MODES = "intel-strict intel-lazy"
 MODES_FULL = "intel-strict intel-strict-cm intel-lazy pt none"
 STRICT = ("intel-strict", "intel-strict-cm", "amd")
+# Under icount one instruction is 2^ICOUNT_SHIFT ns of guest time: at 3 the
+# guest's clock runs about as fast as TCG executes on the build machine, so
+# the guest's own timeouts keep their meaning, and its boot-time delay loops
+# are no longer than on the host clock (at 0 they spin 8 times as many
+# instructions: a 6.1 boot took 15 s longer).
+ICOUNT_SHIFT = 3
 # The comparisons the project tracks: (name, other method, modes or None
 # for all, segment counts).
 TARGETS = [("shim / native 2-step", NATIVE, None, SEGS),
@@ -101,8 +120,10 @@ def run(kernel, mode, args, outdir, say):
                        f"dis.mbench_count_segs={args.map_count_segs}"]
     if flavour:
         cmd += ["--append", f"dis.flavour={flavour}"]
+    if args.map_clock == "icount":
+        cmd += ["--icount", str(args.map_icount_shift), "--smp", "1"]
     say(f"bench: map {kernel} {mode}: {args.map_repeats} batches of {args.map_pages} "
-        f"pages per method, up to {windows} IOTLB windows")
+        f"pages per method, up to {windows} IOTLB windows, {clock_name(args)}")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             errors="replace")
     done = 0
@@ -129,11 +150,21 @@ def run(kernel, mode, args, outdir, say):
         c.update({"kernel": kernel, "mode": mode})
         if c["threads"] == 1 and (c["method"], c["segs"]) in inval:
             c["inval_per_req"] = inval[(c["method"], c["segs"])]
-    info.update({"kernel": kernel, "mode": mode, "version": res.get("version", "")})
+    info.update({"kernel": kernel, "mode": mode, "version": res.get("version", ""),
+                 "clock": res.get("clock", "host")})
     bad = [(kernel, mode, t) for t in res["tests"] if t["status"] == "FAIL"]
     if not info["complete"]:
         bad.append((kernel, mode, {"name": "bench-map", "reasons": ["incomplete output"]}))
     return cells, info, bad
+
+
+def clock_name(args):
+    """The guests' clock, as the report says it."""
+    if args.map_clock == "icount":
+        return (f"guest clock from the instruction count (QEMU -icount shift="
+                f"{args.map_icount_shift}: {1 << args.map_icount_shift} ns per instruction), "
+                "1 vCPU")
+    return "host clock (the TSC of TCG), 2 vCPUs"
 
 
 def span(vals):
@@ -198,9 +229,15 @@ def render(table, tgts, infos):
     for (name, k, m, thr), vals in rows.items():
         out.append(f"| {name} | {k} | {m} | {thr} | "
                    + " | ".join(_fmt(vals.get(s), 2) for s in SEGS) + " |")
+    clocks = sorted({i.get("clock", "host") for i in infos})
     out += ["", "Nanoseconds per request (map + unmap) as each thread sees it, median "
-            "[min-max] over batches; with 2 threads both map at once on their own CPU. "
-            "fb: try_alloc said no, per-segment dma_map_phys (the fallback).", "",
+            "[min-max] over batches"
+            + ("; with 2 threads both map at once on their own CPU" if "host" in clocks
+               else "") + ". Clock: "
+            + ", ".join("host (TSC)" if c == "host" else
+                        f"{c} (guest ns = instructions x {1 << int(c.split('=')[1])})"
+                        for c in clocks)
+            + ". fb: try_alloc said no, per-segment dma_map_phys (the fallback).", "",
             "| kernel | mode | threads | segs | " + " | ".join(SHORT[m] for m in methods)
             + " |", "|---|---|---|---|" + "---|" * len(methods)]
     keys = sorted({(t["kernel"], t["mode"], t["threads"], t["segs"]) for t in table})
@@ -281,9 +318,77 @@ def missing(cells, infos, repeats, count_segs):
     return miss
 
 
+def load_run(path):
+    """A bench output directory (or its results.json) -> its "map" part."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "results.json")
+    with open(path) as f:
+        return json.load(f)["map"]
+
+
+def spread(tgts):
+    """Per tracked ratio, (max - min) / median over batches."""
+    return [(g["ratio"][2] - g["ratio"][1]) / g["ratio"][0] for g in tgts if g["ratio"][0]]
+
+
+def compare(before, after, limit=5.0):
+    """Markdown: every tracked ratio and the shim's ns per request, before ->
+    after (median over batches) and the change; ** where the after run is
+    worse by more than limit percent.  Returns (text, [what got worse])."""
+    def rows(run):
+        out = {}
+        for g in run["targets"]:
+            out.setdefault((g["comparison"], g["kernel"], g["mode"], g["threads"]), {})[
+                g["segs"]] = g["ratio"][0]
+        for t in run["summary"]:
+            if t["method"] == SHIM and t["ns"]:
+                out.setdefault(("shim ns per request", t["kernel"], t["mode"],
+                                t["threads"]), {})[t["segs"]] = t["ns"][0]
+        return out
+
+    b, a = rows(before), rows(after)
+    worse, changes = [], []
+    out = ["| comparison | kernel | mode | threads | "
+           + " | ".join(f"{s} seg" for s in SEGS) + " |",
+           "|---|---|---|---|" + "---|" * len(SEGS)]
+    for key in sorted(set(b) & set(a), key=lambda k: (k[0].startswith("shim ns"), k)):
+        cells = []
+        for s in SEGS:
+            x, y = b[key].get(s), a[key].get(s)
+            if x is None or y is None:
+                cells.append("-")
+                continue
+            pct = 100.0 * (y / x - 1) if x else 0.0
+            changes.append(abs(pct))
+            digits = 0 if key[0].startswith("shim ns") else 2
+            cell = f"{x:.{digits}f} -> {y:.{digits}f} ({pct:+.1f}%)"
+            if pct > limit:
+                cell = f"**{cell}**"
+                worse.append(f"{key[0]}, {key[1]} {key[2]}, {key[3]} thread(s), {s} seg: "
+                             f"{x:.{digits}f} -> {y:.{digits}f} ({pct:+.1f}%)")
+            cells.append(cell)
+        out.append(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | " + " | ".join(cells) + " |")
+    sb, sa = spread(before["targets"]), spread(after["targets"])
+    out += ["", f"Spread of the tracked ratios over batches, (max - min) / median: before "
+            f"median {100 * statistics.median(sb):.1f}%, max {100 * max(sb):.1f}%; after "
+            f"median {100 * statistics.median(sa):.1f}%, max {100 * max(sa):.1f}%."
+            if sb and sa else "",
+            f"Change of the medians, before to after: median |change| "
+            f"{statistics.median(changes):.1f}%, max {max(changes):.1f}%; "
+            f"{len(worse)} worse by more than {limit:g}%." if changes else "No common cells."]
+    return "\n".join(out) + "\n", worse
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
+    if sys.argv[1] == "--compare":
+        if len(sys.argv) < 4:
+            sys.exit(__doc__)
+        text, _ = compare(load_run(sys.argv[2]), load_run(sys.argv[3]),
+                          float(sys.argv[4]) if len(sys.argv) > 4 else 5.0)
+        print(text)
+        return
     with open(sys.argv[1], errors="replace") as f:
         info, cells = parse(f)
     res = {}

@@ -3,7 +3,7 @@
 # performance): binds dis_selftest to the edu device without running its
 # cases, runs its microbenchmark (tests/selftest/mbench.c: map + unmap cost
 # per request of 1-128 scattered pages, per mapping method, 1 and 2
-# threads) and prints every result line as "@@DATA map <line>" on the data
+# threads, or 1 on one CPU) and prints every result line as "@@DATA map <line>" on the data
 # port (/dev/ttyS1) for the host (scripts/bench.py).  Then, with one
 # thread and outside the timed runs, one IOTLB window "map:<method>:<segs>"
 # per method and segment count, for the host to count invalidations per
@@ -35,9 +35,25 @@ echo "$edu" >/sys/bus/pci/drivers_probe
 echo >"/sys/bus/pci/devices/$edu/driver_override"
 [ -e "/sys/bus/pci/drivers/dis_selftest/$edu" ] || fail "dis_selftest did not bind $edu"
 
+# Wait until the guest is idle (at least 90% over a second, 60 s at most):
+# work left from the boot must not run inside the timed batches, where with
+# one vCPU (the icount clock) it is timed with them.  7.x runs its crypto
+# self-tests (cryptomgr_test threads) for some 5 s after user space starts.
+ncpu=$(grep -c '^processor' /proc/cpuinfo)
+settle=0
+while [ "$settle" -lt 60 ]; do
+	read -r up0 idle0 _ </proc/uptime
+	sleep 1
+	read -r up1 idle1 _ </proc/uptime
+	[ "$(awk -v u0="$up0" -v u1="$up1" -v i0="$idle0" -v i1="$idle1" -v n="$ncpu" \
+		'BEGIN { print (i1 - i0 >= 0.9 * (u1 - u0) * n) }')" = 1 ] && break
+	settle=$((settle + 1))
+done
+
 domain=$(iommu_type "$edu")
-echo "mbench: edu $edu in a '$domain' domain, mode $mode, $repeats batches of $pages pages"
-echo "@@DATA map guest mode=$mode domain=$domain release=$(uname -r)" >/dev/ttyS1
+echo "mbench: edu $edu in a '$domain' domain, mode $mode, $repeats batches of $pages pages" \
+	"(waited ${settle} s for the guest to go idle)"
+echo "@@DATA map guest mode=$mode domain=$domain release=$(uname -r) settle=$settle" >/dev/ttyS1
 echo "run $repeats $pages" >"$D/mbench" || fail "the benchmark run failed: $(cat "$D/mbench")"
 cat "$D/mbench" >/tmp/mbench.out
 cat /tmp/mbench.out
