@@ -63,14 +63,19 @@ PATHS = [("stock", "ctrl0", ""), ("demo-sg", "ctrl1", "sg"),
 # native API (their guest image is build/initramfs/KEY+shim.cpio).  Only
 # demo-iova differs there from KEY's own guest (sg and page run the same
 # code), so such a guest runs the baseline and demo-iova alone.
-FORCED_SHIM_PATHS = ("stock", "demo-iova")
+FORCED_SHIM_PATHS = ("stock", "demo-iova", "demo-iova-2step")
+# BENCH=full also runs demo-iova with single_segment=N: every request
+# through the two-step API, none mapped directly (nvme-pci's 6.17+
+# single-segment path), to show what that path is worth.
+FULL_PATHS = PATHS + [("demo-iova-2step", "ctrl1", "iova+2step")]
 
 
-def paths_for(kernel):
+def paths_for(kernel, full=False):
     """The paths a guest of this kernel key runs."""
+    paths = FULL_PATHS if full else PATHS
     if "+" in kernel:
-        return [p for p in PATHS if p[0] in FORCED_SHIM_PATHS]
-    return PATHS
+        return [p for p in paths if p[0] in FORCED_SHIM_PATHS]
+    return paths
 
 PRINT_LOCK = threading.Lock()
 
@@ -96,7 +101,7 @@ def fio_summary(js, busy_jiffies):
 def run_one(kernel, mode, args, outdir):
     out = os.path.join(outdir, f"{kernel}-{mode}")
     jobs = args.jobs.split(",")
-    these = paths_for(kernel)
+    these = paths_for(kernel, args.full)
     paths = ",".join(f"{n}:{s}" + (f":{m}" if m else "") for n, s, m in these)
     n_runs = args.rounds * len(jobs) * len(these)
     timeout = 120 + n_runs * (args.runtime + 15)
@@ -230,7 +235,8 @@ def plot(outdir, table):
     if not shutil.which("gnuplot"):
         say("bench: gnuplot missing, no plots (apt-get install gnuplot-nox)")
         return []
-    paths = [p for p, _, _ in PATHS]
+    present = {t["path"] for t in table}
+    paths = [p for p, _, _ in FULL_PATHS if p in present]
     cases = sorted({(t["kernel"], t["mode"], t["job"]) for t in table})
     by = {(t["kernel"], t["mode"], t["job"], t["path"]): t for t in table}
     made = []

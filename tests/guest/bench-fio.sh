@@ -7,9 +7,10 @@
 # irq and softirq time over the run, from /proc/stat.  Each run is also an
 # IOTLB window "<round>:<job>:<path>".
 #
-# dis.bench_paths=name:serial[:map_mode],...   paths to compare: a
+# dis.bench_paths=name:serial[:map_mode[+2step]],...   paths to compare: a
 #   controller (serial ctrlN) on the stock driver, or with a map mode on
-#   nvme_iova loaded with that map_mode (reloaded between paths as needed)
+#   nvme_iova loaded with that map_mode (reloaded between paths as needed);
+#   +2step: single_segment=N, every request through the two-step API
 # dis.bench_jobs=job,...            from the table below
 # dis.bench_rounds=N  dis.bench_runtime=SECONDS
 # shellcheck source=nvme-lib.sh
@@ -52,7 +53,10 @@ path_dev() {
 		_c=$(nvme_wait_ctrl "$_s") || return 1
 	else
 		_b=$(nvi_bdf "$_s") || return 1
-		_c=$(nvi_use_mode "$_m" "$_b") || return 1
+		_c=$(nvi_use_mode "${_m%%+*}" "$_b") || return 1
+		_one=Y
+		[ "${_m#*+}" = 2step ] && _one=N
+		echo "$_one" >/sys/module/nvme_iova/parameters/single_segment || return 1
 	fi
 	echo "/dev/${_c}n1"
 }
