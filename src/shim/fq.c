@@ -55,9 +55,11 @@ void dmashim_flush_ranges(struct dmashim_ctx *ctx, struct list_head *ranges)
 		if (fl)
 			list_splice_init(&e->freelist, fl);
 	}
-	/* nothing was unmapped (and no page-table page released): no flush */
-	if (gather.start <= gather.end)
-		dmashim_ops_iotlb_sync(ctx->domain, &gather);
+	/*
+	 * Even when the gather recorded nothing: some IOMMU drivers' unmaps
+	 * never record (5.10's AMD, whose iotlb_sync flushes everything).
+	 */
+	dmashim_ops_iotlb_sync(ctx->domain, &gather);
 
 	list_for_each_entry(e, ranges, fq_node)
 		free_iova_fast(ctx->iovad, e->pfn, e->npages);
