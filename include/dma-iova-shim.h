@@ -19,6 +19,9 @@
  *
  * The choice is made from what the kernel's headers define, not from the
  * version number, so vendor kernels with backports are handled.
+ *
+ * At the end: dma_iova_destroy_batched() and dma_iova_batch_flush(), an
+ * extension of the shim's own that mainline does not have.
  */
 #ifndef _DMA_IOVA_SHIM_H
 #define _DMA_IOVA_SHIM_H
@@ -99,6 +102,94 @@ void dmashim_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 #if !defined(DMA_IOVA_SHIM_USES_NATIVE) || defined(DMA_IOVA_SHIM_OWN_ATTR_MMIO)
 #define dma_map_phys		dmashim_map_phys
 #define dma_unmap_phys		dmashim_unmap_phys
+#endif
+
+/*
+ * ---------------------------------------------------------------------------
+ * dma-iova-shim extension, NOT in mainline: batched strict unmapping.
+ *
+ * In a strict IOMMU domain every dma_iova_destroy() costs one synchronous
+ * IOTLB invalidation.  A driver that completes several requests at once (a
+ * completion batch) may instead destroy each of their ranges with
+ * dma_iova_destroy_batched(), which clears the page tables but does not
+ * invalidate, then call dma_iova_batch_flush() once: one invalidation
+ * covers every range of the batch, and only then are their IOVAs given
+ * back to the allocator and the page-table pages the unmaps released
+ * freed.  The driver ends the requests (gives their memory back to its
+ * owners) only after the flush has returned: to every owner of memory
+ * this is still strict mode.
+ *
+ * A batch is the caller's (on the stack, or one per queue), holds ranges of
+ * one device only, and is used by one context at a time (the caller
+ * serialises, as it does for the queue it belongs to).  It holds at most
+ * DMA_IOVA_BATCH_MAX ranges: the destroy that fills it flushes it at once,
+ * which is always correct (the invalidation only comes earlier).  In a
+ * lazy (flush-queue) domain, and where the IOMMU driver invalidates in
+ * every unmap by itself (5.10's VT-d), a batched destroy is a plain
+ * dma_iova_destroy() and the batch stays empty.  Where this header maps to
+ * the kernel's own API (DMA_IOVA_SHIM_USES_NATIVE), the batched destroy is
+ * a plain dma_iova_destroy() and the flush does nothing: correct, no gain.
+ * ---------------------------------------------------------------------------
+ */
+#define DMA_IOVA_BATCH_MAX	64
+
+/**
+ * struct dma_iova_batch - destroyed ranges waiting for one IOTLB flush
+ * @dev: the device of every range held; set by the first one
+ * @first: private to the shim: its record of the first range held
+ * @ctx_id: private to the shim: the device context the ranges belong to
+ * @count: ranges held, at most DMA_IOVA_BATCH_MAX
+ *
+ * Initialise with dma_iova_batch_init() or DEFINE_DMA_IOVA_BATCH(); an
+ * empty batch may be copied, dropped or reused for another device.
+ */
+struct dma_iova_batch {
+	struct device *dev;
+	void *first;
+	u64 ctx_id;
+	unsigned int count;
+};
+
+#define DEFINE_DMA_IOVA_BATCH(name) struct dma_iova_batch name = { }
+
+static inline void dma_iova_batch_init(struct dma_iova_batch *batch)
+{
+	*batch = (struct dma_iova_batch){ };
+}
+
+static inline bool dma_iova_batch_empty(const struct dma_iova_batch *batch)
+{
+	return !batch->count;
+}
+
+void dmashim_iova_destroy_batched(struct device *dev,
+				  struct dma_iova_state *state,
+				  size_t mapped_len,
+				  enum dma_data_direction dir,
+				  unsigned long attrs,
+				  struct dma_iova_batch *batch);
+void dmashim_iova_batch_flush(struct device *dev,
+			      struct dma_iova_batch *batch);
+
+#ifdef DMA_IOVA_SHIM_USES_NATIVE
+/* The kernel's own API: every destroy invalidates, nothing to batch. */
+static inline void dma_iova_destroy_batched(struct device *dev,
+					    struct dma_iova_state *state,
+					    size_t mapped_len,
+					    enum dma_data_direction dir,
+					    unsigned long attrs,
+					    struct dma_iova_batch *batch)
+{
+	dma_iova_destroy(dev, state, mapped_len, dir, attrs);
+}
+
+static inline void dma_iova_batch_flush(struct device *dev,
+					struct dma_iova_batch *batch)
+{
+}
+#else
+#define dma_iova_destroy_batched	dmashim_iova_destroy_batched
+#define dma_iova_batch_flush		dmashim_iova_batch_flush
 #endif
 
 #endif /* _DMA_IOVA_SHIM_H */

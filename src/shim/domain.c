@@ -35,6 +35,7 @@
 DEFINE_HASHTABLE(dmashim_table, DMASHIM_TABLE_BITS);
 static DEFINE_SPINLOCK(dmashim_table_lock);
 static struct dmashim_counters __percpu *dmashim_orphan_stats;
+static atomic64_t dmashim_ctx_ids = ATOMIC64_INIT(0);
 
 /* Where the iova_domain may sit in the cookie: after an enum, or first. */
 static const size_t dmashim_iovad_offsets[] = { sizeof(long), 0 };
@@ -258,8 +259,10 @@ static struct dmashim_ctx *dmashim_ctx_new(struct device *dev,
 	}
 	ctx->dev = get_device(dev);
 	ctx->domain = domain;
+	ctx->id = atomic64_inc_return(&dmashim_ctx_ids);
 	kref_init(&ctx->ref);
 	dmashim_ranges_init_ctx(ctx);
+	dmashim_batch_init_ctx(ctx);
 	INIT_WORK(&ctx->debugfs_work, dmashim_debugfs_work);
 	dmashim_fq_init(ctx);
 	ctx->fallback = unusable;
@@ -400,6 +403,7 @@ static void dmashim_ctx_remove(struct dmashim_ctx *ctx)
 	if (cancel_work_sync(&ctx->debugfs_work))
 		dmashim_ctx_put(ctx);	/* the work's reference */
 	dmashim_debugfs_remove(ctx);
+	dmashim_release_batches(ctx);
 	dmashim_release_ranges(ctx);
 	dmashim_fq_drain(ctx);
 	dmashim_ranges_drop_spares(ctx);

@@ -23,6 +23,50 @@
 #define DMASHIM_FQ_TIMEOUT_MS	10
 
 /**
+ * dmashim_flush_ranges - one IOTLB invalidation for unmapped ranges, then
+ *	free them
+ * @ctx: device context
+ * @ranges: records of unmapped ranges (linked by &dmashim_range.fq_node,
+ *	each filled in by dmashim_range_hold()); the list is consumed
+ *
+ * The invalidation goes through the IOMMU driver's own iotlb_sync, with a
+ * gather spanning every range (which also frees their page-table pages in
+ * the way the driver expects); only after it returns are the IOVAs given
+ * back to the allocator.  Shared by the lazy domains' flush queue and the
+ * batches of batch.c.
+ *
+ * Context: any context.
+ */
+void dmashim_flush_ranges(struct dmashim_ctx *ctx, struct list_head *ranges)
+{
+	struct iommu_iotlb_gather gather;
+	struct dmashim_range *e;
+	struct list_head *fl;
+
+	iommu_iotlb_gather_init(&gather);
+	fl = dmashim_gather_freelist(&gather);
+	gather.start = ULONG_MAX;
+	gather.end = 0;
+	list_for_each_entry(e, ranges, fq_node) {
+		gather.start = min(gather.start, e->start);
+		gather.end = max(gather.end, e->end);
+		if (!gather.pgsize || e->pgsize < gather.pgsize)
+			gather.pgsize = e->pgsize;
+		if (fl)
+			list_splice_init(&e->freelist, fl);
+	}
+	/*
+	 * Even when the gather recorded nothing: some IOMMU drivers' unmaps
+	 * never record (5.10's AMD, whose iotlb_sync flushes everything).
+	 */
+	dmashim_ops_iotlb_sync(ctx->domain, &gather);
+
+	list_for_each_entry(e, ranges, fq_node)
+		free_iova_fast(ctx->iovad, e->pfn, e->npages);
+	dmashim_ranges_recycle(ctx, ranges);
+}
+
+/**
  * dmashim_fq_flush - flush now and free everything queued so far
  * @ctx: device context
  *
@@ -30,9 +74,6 @@
  */
 void dmashim_fq_flush(struct dmashim_ctx *ctx)
 {
-	struct dmashim_range *e;
-	struct iommu_iotlb_gather gather;
-	struct list_head *fl;
 	unsigned long flags;
 	LIST_HEAD(batch);
 
@@ -43,24 +84,7 @@ void dmashim_fq_flush(struct dmashim_ctx *ctx)
 	spin_unlock_irqrestore(&ctx->fq_lock, flags);
 	if (list_empty(&batch))
 		return;
-
-	iommu_iotlb_gather_init(&gather);
-	fl = dmashim_gather_freelist(&gather);
-	gather.start = ULONG_MAX;
-	gather.end = 0;
-	list_for_each_entry(e, &batch, fq_node) {
-		gather.start = min(gather.start, e->start);
-		gather.end = max(gather.end, e->end);
-		if (!gather.pgsize || e->pgsize < gather.pgsize)
-			gather.pgsize = e->pgsize;
-		if (fl)
-			list_splice_init(&e->freelist, fl);
-	}
-	dmashim_ops_iotlb_sync(ctx->domain, &gather);
-
-	list_for_each_entry(e, &batch, fq_node)
-		free_iova_fast(ctx->iovad, e->pfn, e->npages);
-	dmashim_ranges_recycle(ctx, &batch);
+	dmashim_flush_ranges(ctx, &batch);
 	this_cpu_inc(ctx->stats->fq_flushes);
 }
 
@@ -80,6 +104,26 @@ void dmashim_fq_init(struct dmashim_ctx *ctx)
 }
 
 /**
+ * dmashim_range_hold - keep what a range's unmap gathered, for its flush
+ * @r: the range's record, no longer tracked
+ * @gather: what the unmap gathered; the page-table pages move to @r
+ *
+ * Context: any context.
+ */
+void dmashim_range_hold(struct dmashim_range *r,
+			struct iommu_iotlb_gather *gather)
+{
+	struct list_head *fl = dmashim_gather_freelist(gather);
+
+	r->start = gather->start;
+	r->end = gather->end;
+	r->pgsize = gather->pgsize;
+	INIT_LIST_HEAD(&r->freelist);
+	if (fl)
+		list_splice_init(fl, &r->freelist);
+}
+
+/**
  * dmashim_fq_add - defer the flush and the free of an unmapped range
  * @ctx: device context (lazy domain)
  * @r: the range's record, no longer tracked; the queue owns it now
@@ -93,17 +137,10 @@ enum dmashim_fq_action dmashim_fq_add(struct dmashim_ctx *ctx,
 				      struct dmashim_range *r,
 				      struct iommu_iotlb_gather *gather)
 {
-	struct list_head *fl = dmashim_gather_freelist(gather);
 	unsigned long pages, flags;
 	unsigned int n;
 
-	r->start = gather->start;
-	r->end = gather->end;
-	r->pgsize = gather->pgsize;
-	INIT_LIST_HEAD(&r->freelist);
-	if (fl)
-		list_splice_init(fl, &r->freelist);
-
+	dmashim_range_hold(r, gather);
 	spin_lock_irqsave(&ctx->fq_lock, flags);
 	list_add_tail(&r->fq_node, &ctx->fq_list);
 	n = ++ctx->fq_count;

@@ -336,17 +336,11 @@ static noinline void dmashim_refuse(struct device *dev, const char *call,
 			    call, &state->addr, offset, size);
 }
 
-/* Which public call dmashim_teardown() serves; its name in a refusal. */
-enum dmashim_teardown_op {
-	DMASHIM_OP_UNLINK,	/* dma_iova_unlink(): unmap, keep the IOVA */
-	DMASHIM_OP_DESTROY,	/* dma_iova_destroy(): unmap, free the IOVA */
-	DMASHIM_OP_FREE,	/* dma_iova_free(), or destroy of nothing */
-};
-
 static const char *const dmashim_teardown_names[] = {
 	[DMASHIM_OP_UNLINK]	= "unlink",
 	[DMASHIM_OP_DESTROY]	= "destroy",
 	[DMASHIM_OP_FREE]	= "free",
+	[DMASHIM_OP_BATCHED]	= "destroy_batched",
 };
 
 /**
@@ -356,16 +350,20 @@ static const char *const dmashim_teardown_names[] = {
  * @offset: start of the part to unmap (0 unless @op is DMASHIM_OP_UNLINK)
  * @size: its length (0 for DMASHIM_OP_FREE: nothing to unmap)
  * @op: DMASHIM_OP_UNLINK keeps the IOVA allocated; DMASHIM_OP_DESTROY and
- *	DMASHIM_OP_FREE free it (in a lazy domain after a flush covering it)
+ *	DMASHIM_OP_FREE free it (in a lazy domain after a flush covering it);
+ *	DMASHIM_OP_BATCHED destroys it without an invalidation where @batch
+ *	can hold it (see dmashim_batch_holds()), as DMASHIM_OP_DESTROY
+ *	otherwise
+ * @batch: the caller's batch for DMASHIM_OP_BATCHED, else NULL
  *
  * The range is checked against the shim's records first: a refused call
  * changes nothing.
  *
  * Context: any context.
  */
-static void dmashim_teardown(struct device *dev, struct dma_iova_state *state,
-			     size_t offset, size_t size,
-			     enum dmashim_teardown_op op)
+void dmashim_teardown(struct device *dev, struct dma_iova_state *state,
+		      size_t offset, size_t size, enum dmashim_teardown_op op,
+		      struct dma_iova_batch *batch)
 {
 	struct dmashim_range *queued = NULL;
 	struct iommu_iotlb_gather gather;
@@ -373,7 +371,7 @@ static void dmashim_teardown(struct device *dev, struct dma_iova_state *state,
 	size_t pad, len, unmapped = 0;
 	bool free = op != DMASHIM_OP_UNLINK;
 	struct dmashim_ctx *ctx;
-	bool defer;
+	bool defer, hold;
 
 	rcu_read_lock();
 	ctx = dmashim_ctx_of(dev, state);
@@ -393,7 +391,10 @@ static void dmashim_teardown(struct device *dev, struct dma_iova_state *state,
 	 * the IOVA, after the flush.  Only linked ranges wait for one.
 	 */
 	defer = free && ctx->lazy && !ctx->dma_ops_fq && len;
-	if (free ? !dmashim_untrack(ctx, pfn, npages, defer ? &queued : NULL) :
+	/* so does a batch's, in a domain whose unmaps it can gather */
+	hold = batch && len && dmashim_batch_holds(ctx);
+	if (free ? !dmashim_untrack(ctx, pfn, npages,
+				    defer || hold ? &queued : NULL) :
 		   !dmashim_tracked(ctx, pfn, npages))
 		goto refuse;
 	/*
@@ -416,7 +417,11 @@ static void dmashim_teardown(struct device *dev, struct dma_iova_state *state,
 		goto out;
 	}
 	this_cpu_inc(ctx->stats->frees);
-	if (defer) {
+	if (batch)
+		this_cpu_inc(ctx->stats->batch_destroys);
+	if (hold) {
+		dmashim_batch_add(ctx, batch, queued, &gather);
+	} else if (defer) {
 		dmashim_fq_act(ctx, dmashim_fq_add(ctx, queued, &gather));
 	} else if (ctx->dma_ops_fq && unmapped) {
 		/*
@@ -459,7 +464,7 @@ void dmashim_iova_unlink(struct device *dev, struct dma_iova_state *state,
 			 size_t offset, size_t size,
 			 enum dma_data_direction dir, unsigned long attrs)
 {
-	dmashim_teardown(dev, state, offset, size, DMASHIM_OP_UNLINK);
+	dmashim_teardown(dev, state, offset, size, DMASHIM_OP_UNLINK, NULL);
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_unlink);
 
@@ -488,7 +493,7 @@ void dmashim_iova_destroy(struct device *dev, struct dma_iova_state *state,
 {
 	/* as in mainline, destroying a range with nothing linked frees it */
 	dmashim_teardown(dev, state, 0, mapped_len,
-			 mapped_len ? DMASHIM_OP_DESTROY : DMASHIM_OP_FREE);
+			 mapped_len ? DMASHIM_OP_DESTROY : DMASHIM_OP_FREE, NULL);
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_destroy);
 
@@ -501,6 +506,6 @@ EXPORT_SYMBOL_GPL(dmashim_iova_destroy);
  */
 void dmashim_iova_free(struct device *dev, struct dma_iova_state *state)
 {
-	dmashim_teardown(dev, state, 0, 0, DMASHIM_OP_FREE);
+	dmashim_teardown(dev, state, 0, 0, DMASHIM_OP_FREE, NULL);
 }
 EXPORT_SYMBOL_GPL(dmashim_iova_free);

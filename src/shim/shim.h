@@ -32,6 +32,12 @@ enum dmashim_fallback {
 	DMASHIM_FB_MAX
 };
 
+/*
+ * Flushes of batched destroys (batch.c) are counted by the number of ranges
+ * they covered: 1, 2-3, 4-7, 8-15, 16-31, 32 and more.
+ */
+#define DMASHIM_BATCH_HIST	6
+
 /* Per-CPU event counters; summed when debugfs is read. */
 struct dmashim_counters {
 	u64 allocs;
@@ -44,6 +50,12 @@ struct dmashim_counters {
 	u64 fq_queued;
 	u64 fq_flushes;
 	u64 fallbacks[DMASHIM_FB_MAX];
+	u64 batch_destroys;
+	u64 batch_held;
+	u64 batch_flushes;
+	u64 batch_flushed;
+	u64 batch_unflushed;
+	u64 batch_hist[DMASHIM_BATCH_HIST];
 };
 
 /*
@@ -93,6 +105,11 @@ struct dmashim_range_bucket {
  *	over the table; dma_iova_* calls take none (they look the context
  *	up and use it inside an RCU read-side section, and removal waits
  *	for them)
+ * @id: tells this context from an earlier one of the same device (a batch
+ *	left unflushed across an unbind still names the old one)
+ * @batch_lock: protects @batches
+ * @batches: first records of the batches (struct dma_iova_batch) holding
+ *	destroyed ranges of the device until their flush, see batch.c
  * @fallback: DMASHIM_FB_MAX if the device can be served; otherwise why
  *	try_alloc always falls back (DMASHIM_FB_VALIDATION: its allocator
  *	failed validation), see dmashim_ctx_unusable()
@@ -116,6 +133,9 @@ struct dmashim_ctx {
 	struct delayed_work fq_work;
 	struct work_struct debugfs_work;
 	struct kref ref;
+	u64 id;
+	spinlock_t batch_lock;		/* see above */
+	struct list_head batches;
 	enum dmashim_fallback fallback;
 	const char *reason;
 };
@@ -123,7 +143,9 @@ struct dmashim_ctx {
 /**
  * struct dmashim_range - an allocated IOVA range
  * @node: in its bucket of &dmashim_ctx.ranges while allocated
- * @fq_node: on &dmashim_ctx.fq_list once destroyed in a lazy domain
+ * @fq_node: on &dmashim_ctx.fq_list once destroyed in a lazy domain; in a
+ *	batch, in the ring of the batch's records
+ * @batch_node: the first record of a batch: on &dmashim_ctx.batches
  * @pfn: first IOVA pfn
  * @npages: length in granules
  * @caller: who allocated it (for leak reports)
@@ -133,8 +155,8 @@ struct dmashim_ctx {
  * @freelist: page-table pages its unmap released, freed by the flush
  *
  * Remembered while allocated to report and undo leaks; a lazy domain's
- * deferred flush queues the same record, so destroying a range allocates
- * nothing.
+ * deferred flush queues the same record, and a batch (batch.c) holds it,
+ * so destroying a range allocates nothing.
  */
 struct dmashim_range {
 	union {
@@ -148,6 +170,7 @@ struct dmashim_range {
 	unsigned long end;
 	size_t pgsize;
 	struct list_head freelist;
+	struct list_head batch_node;
 };
 
 /* The device cannot be served: try_alloc falls back, for ctx->fallback. */
@@ -226,8 +249,23 @@ int dmashim_map(struct dmashim_ctx *ctx, unsigned long iova,
 size_t dmashim_unmap_range(struct dmashim_ctx *ctx, unsigned long iova,
 			   size_t size, struct iommu_iotlb_gather *gather);
 
+/* iova.c: the teardown of a range, shared with the batched destroy */
+enum dmashim_teardown_op {
+	DMASHIM_OP_UNLINK,	/* dma_iova_unlink(): unmap, keep the IOVA */
+	DMASHIM_OP_DESTROY,	/* dma_iova_destroy(): unmap, free the IOVA */
+	DMASHIM_OP_FREE,	/* dma_iova_free(), or destroy of nothing */
+	DMASHIM_OP_BATCHED,	/* dma_iova_destroy_batched(): a batch holds it */
+};
+
+void dmashim_teardown(struct device *dev, struct dma_iova_state *state,
+		      size_t offset, size_t size, enum dmashim_teardown_op op,
+		      struct dma_iova_batch *batch);
+
 /* fq.c */
 void dmashim_fq_init(struct dmashim_ctx *ctx);
+void dmashim_range_hold(struct dmashim_range *r,
+			struct iommu_iotlb_gather *gather);
+void dmashim_flush_ranges(struct dmashim_ctx *ctx, struct list_head *ranges);
 /* What a range added to the flush queue needs next (dmashim_fq_act()). */
 enum dmashim_fq_action {
 	DMASHIM_FQ_NONE,	/* the flush is already scheduled */
@@ -242,6 +280,24 @@ void dmashim_fq_act(struct dmashim_ctx *ctx, enum dmashim_fq_action action);
 void dmashim_fq_drain(struct dmashim_ctx *ctx);
 void dmashim_fq_flush(struct dmashim_ctx *ctx);
 unsigned int dmashim_fq_depth(struct dmashim_ctx *ctx);
+
+/* batch.c: batched destroys in strict domains (not in mainline) */
+void dmashim_batch_init_ctx(struct dmashim_ctx *ctx);
+void dmashim_batch_add(struct dmashim_ctx *ctx, struct dma_iova_batch *batch,
+		       struct dmashim_range *r,
+		       struct iommu_iotlb_gather *gather);
+void dmashim_release_batches(struct dmashim_ctx *ctx);
+
+/*
+ * Can a batch hold this context's destroyed ranges?  Not in a lazy domain
+ * (the flush queue defers already) and not where the IOMMU driver's
+ * ->unmap() invalidates by itself (5.10's VT-d): the batched destroy is a
+ * plain destroy there.
+ */
+static inline bool dmashim_batch_holds(struct dmashim_ctx *ctx)
+{
+	return !ctx->lazy && !dmashim_ops_unmap_flushes(ctx->domain);
+}
 
 /* stats.c */
 void dmashim_stats_sum(struct dmashim_ctx *ctx, struct dmashim_counters *sum);

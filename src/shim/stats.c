@@ -7,6 +7,14 @@
  *
  * Each file is "name value" lines.  Counters are per CPU (cheap enough to
  * stay on) and summed when read.
+ *
+ * Batched destroys (batch.c): batch_destroys counts the calls that
+ * destroyed a range, batch_held the ranges a batch held for its flush (the
+ * others were plain destroys: lazy domain, nothing linked), batch_flushes
+ * and batch_flushed the flushes and the ranges they freed, batch_depth the
+ * ranges held now, batch_unflushed the batches found unflushed when their
+ * device went away (kept in "total" after the device is gone), and
+ * batch_hist_N the flushes of N up to 2N - 1 ranges (the last: N or more).
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -58,6 +66,14 @@ static void dmashim_show(struct seq_file *m, struct dmashim_counters *c,
 	for (i = 0; i < DMASHIM_FB_MAX; i++)
 		seq_printf(m, "fallback_%s %llu\n", dmashim_fallback_names[i],
 			   c->fallbacks[i]);
+	seq_printf(m, "batch_destroys %llu\nbatch_held %llu\n",
+		   c->batch_destroys, c->batch_held);
+	seq_printf(m, "batch_flushes %llu\nbatch_flushed %llu\n",
+		   c->batch_flushes, c->batch_flushed);
+	seq_printf(m, "batch_depth %lld\nbatch_unflushed %llu\n",
+		   (s64)(c->batch_held - c->batch_flushed), c->batch_unflushed);
+	for (i = 0; i < DMASHIM_BATCH_HIST; i++)
+		seq_printf(m, "batch_hist_%u %llu\n", 1U << i, c->batch_hist[i]);
 }
 
 static int dmashim_dev_show(struct seq_file *m, void *unused)
@@ -74,6 +90,9 @@ static int dmashim_dev_show(struct seq_file *m, void *unused)
 			   ctx->dma_ops_fq ? "dma-ops" : "shim");
 	if (dmashim_ctx_unusable(ctx))
 		seq_printf(m, "reason %s\n", ctx->reason);
+	/* 0: a batched destroy is a plain one here (lazy, or unmap flushes) */
+	seq_printf(m, "batch_holds %d\n",
+		   !dmashim_ctx_unusable(ctx) && dmashim_batch_holds(ctx));
 	dmashim_show(m, &sum, dmashim_fq_depth(ctx));
 	return 0;
 }

@@ -19,7 +19,11 @@
  * (mbench.c); load with run_cases=0 to bind without running the cases.
  * Writing MS to .../stress_injected runs the stress case for MS ms with
  * the shim's fault injection expected on (stress.c) and prints its result
- * line like a case.
+ * line like a case.  Writing "N B" to .../batch_requests32 makes N requests
+ * of 32 pages whose ranges are destroyed into a batch flushed every B
+ * (cases-batch.c), for the host to count their invalidations; writing N
+ * (1-63) to .../batch_leave destroys N ranges into a batch that is never
+ * flushed, to test the shim's report of it when the device is unbound.
  */
 #include <linux/debugfs.h>
 #include <linux/atomic.h>
@@ -29,6 +33,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 #include <linux/wait.h>
 
 #include <dma-iova-shim.h>
@@ -102,6 +107,11 @@ static const struct {
 	{ "iova-exhaustion", dis_case_exhaustion },
 	{ "lazy-no-early-reuse", dis_case_lazy_reuse },
 	{ "stress", dis_case_stress },
+	{ "batch-stale", dis_case_batch_stale },
+	{ "batch-no-early-reuse", dis_case_batch_reuse },
+	{ "batch-misuse", dis_case_batch_misuse },
+	{ "batch-completion", dis_case_batch_completion },
+	{ "batch-stress", dis_case_batch_stress },
 };
 
 #define DIS_MAX_REQUESTS 100000
@@ -160,6 +170,56 @@ static ssize_t dis_requests_write(struct file *file, const char __user *ubuf,
 		return -ENODEV;
 	mutex_lock(&dis_lock);
 	ret = dis_requests(t, n, 32);
+	mutex_unlock(&dis_lock);
+	dis_put_test();
+	return ret ? ret : len;
+}
+
+static ssize_t dis_batch_requests_write(struct file *file,
+					const char __user *ubuf, size_t len,
+					loff_t *ppos)
+{
+	unsigned int n, every;
+	struct dis_test *t;
+	char buf[32];
+	int ret;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = 0;
+	if (sscanf(buf, "%u %u", &n, &every) != 2 || !n ||
+	    n > DIS_MAX_REQUESTS || !every)
+		return -EINVAL;
+	t = dis_get_test();
+	if (!t)
+		return -ENODEV;
+	mutex_lock(&dis_lock);
+	ret = dis_batch_requests(t, n, 32, every);
+	mutex_unlock(&dis_lock);
+	dis_put_test();
+	return ret ? ret : len;
+}
+
+static ssize_t dis_batch_leave_write(struct file *file,
+				     const char __user *ubuf, size_t len,
+				     loff_t *ppos)
+{
+	struct dis_test *t;
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint_from_user(ubuf, len, 0, &n);
+	if (ret)
+		return ret;
+	if (!n || n >= DMA_IOVA_BATCH_MAX)
+		return -EINVAL;
+	t = dis_get_test();
+	if (!t)
+		return -ENODEV;
+	mutex_lock(&dis_lock);
+	ret = dis_batch_leave(t, n);
 	mutex_unlock(&dis_lock);
 	dis_put_test();
 	return ret ? ret : len;
@@ -323,6 +383,16 @@ static const struct file_operations dis_stress_injected_fops = {
 	.write = dis_stress_injected_write,
 };
 
+static const struct file_operations dis_batch_requests_fops = {
+	.owner = THIS_MODULE,
+	.write = dis_batch_requests_write,
+};
+
+static const struct file_operations dis_batch_leave_fops = {
+	.owner = THIS_MODULE,
+	.write = dis_batch_leave_write,
+};
+
 static const struct file_operations dis_requests_fops = {
 	.owner = THIS_MODULE,
 	.write = dis_requests_write,
@@ -393,6 +463,10 @@ static int __init dis_init(void)
 	debugfs_create_file("requests32", 0200, dis_debugfs, NULL,
 			    &dis_requests_fops);
 	debugfs_create_file("leak", 0200, dis_debugfs, NULL, &dis_leak_fops);
+	debugfs_create_file("batch_requests32", 0200, dis_debugfs, NULL,
+			    &dis_batch_requests_fops);
+	debugfs_create_file("batch_leave", 0200, dis_debugfs, NULL,
+			    &dis_batch_leave_fops);
 	debugfs_create_file("run", 0200, dis_debugfs, NULL, &dis_run_fops);
 	debugfs_create_file("stress_injected", 0200, dis_debugfs, NULL,
 			    &dis_stress_injected_fops);

@@ -4,6 +4,8 @@
 
 #include <linux/device.h>
 
+#include <dma-iova-shim.h>
+
 #include "edu.h"
 
 /**
@@ -19,6 +21,7 @@
  * @stress_ms: how long the stress case runs
  * @scratch: a page for reading the device buffer back
  * @leak_page: the page linked by deliberately leaked ranges
+ * @left: a batch deliberately left unflushed (dis_batch_leave())
  * @why: reason of the last failure
  */
 struct dis_test {
@@ -30,6 +33,7 @@ struct dis_test {
 	unsigned int stress_ms;
 	void *scratch;
 	struct page *leak_page;
+	struct dma_iova_batch left;
 	char why[160];
 };
 
@@ -67,5 +71,15 @@ int dis_probe_fails(struct device *dev);
 int dis_stress_injected(struct dis_test *t, unsigned int ms);
 int dis_requests(struct dis_test *t, unsigned int n, unsigned int nseg);
 int dis_leak(struct dis_test *t);
+
+/* cases-batch.c, stress-batch.c: the shim's batched destroys */
+int dis_case_batch_stale(struct dis_test *t);
+int dis_case_batch_reuse(struct dis_test *t);
+int dis_case_batch_misuse(struct dis_test *t);
+int dis_case_batch_completion(struct dis_test *t);
+int dis_case_batch_stress(struct dis_test *t);
+int dis_batch_requests(struct dis_test *t, unsigned int n, unsigned int nseg,
+		       unsigned int every);
+int dis_batch_leave(struct dis_test *t, unsigned int n);
 
 #endif /* DIS_SELFTEST_H */

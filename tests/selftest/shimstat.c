@@ -46,6 +46,19 @@ static const struct {
 	{ "fallback_untrusted", offsetof(struct dis_shim_stats, fb_untrusted) },
 	{ "fallback_nospace", offsetof(struct dis_shim_stats, fb_nospace) },
 	{ "fallback_injected", offsetof(struct dis_shim_stats, fb_injected) },
+	{ "batch_holds", offsetof(struct dis_shim_stats, batch_holds) },
+	{ "batch_destroys", offsetof(struct dis_shim_stats, batch_destroys) },
+	{ "batch_held", offsetof(struct dis_shim_stats, batch_held) },
+	{ "batch_flushes", offsetof(struct dis_shim_stats, batch_flushes) },
+	{ "batch_flushed", offsetof(struct dis_shim_stats, batch_flushed) },
+	{ "batch_depth", offsetof(struct dis_shim_stats, batch_depth), true },
+	{ "batch_unflushed", offsetof(struct dis_shim_stats, batch_unflushed) },
+	{ "batch_hist_1", offsetof(struct dis_shim_stats, batch_hist[0]) },
+	{ "batch_hist_2", offsetof(struct dis_shim_stats, batch_hist[1]) },
+	{ "batch_hist_4", offsetof(struct dis_shim_stats, batch_hist[2]) },
+	{ "batch_hist_8", offsetof(struct dis_shim_stats, batch_hist[3]) },
+	{ "batch_hist_16", offsetof(struct dis_shim_stats, batch_hist[4]) },
+	{ "batch_hist_32", offsetof(struct dis_shim_stats, batch_hist[5]) },
 };
 
 /**

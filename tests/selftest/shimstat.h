@@ -20,6 +20,9 @@
 struct dis_test;
 struct file;
 
+/* batch_hist_N: flushes of N up to 2N - 1 ranges, N = 1, 2, ..., 32 */
+#define DIS_BATCH_HIST 6
+
 /* The fields of /sys/kernel/debug/dma_iova_shim/devices/<dev> cases use. */
 struct dis_shim_stats {
 	bool lazy;
@@ -37,9 +40,18 @@ struct dis_shim_stats {
 	u64 fb_untrusted;
 	u64 fb_nospace;
 	u64 fb_injected;
+	/* the batched destroys, an extension of the shim (not in mainline) */
+	u64 batch_holds;	/* 1: batches hold ranges (a strict domain) */
+	u64 batch_destroys;
+	u64 batch_held;
+	u64 batch_flushes;
+	u64 batch_flushed;
+	s64 batch_depth;
+	u64 batch_unflushed;
+	u64 batch_hist[DIS_BATCH_HIST];
 };
 
-#define DIS_SHIM_FILE_BUF 1024
+#define DIS_SHIM_FILE_BUF 2048
 /* Where the shim keeps one counter file per device it knows. */
 #define DIS_SHIM_DIR "/sys/kernel/debug/dma_iova_shim/devices/"
 
