@@ -21,7 +21,7 @@
  *  - batch-stress (stress-batch.c): threads mixing batched and plain
  *    destroys, checking that no range handed out overlaps a held one.
  *
- * dis_batch_requests() serves the debugfs knob the host counts IOTLB
+ * dis_requests() with a flush interval serves the debugfs knob the host counts IOTLB
  * invalidations with, dis_batch_leave() the one that leaves a batch
  * unflushed for the unbind to find.
  */
@@ -435,58 +435,6 @@ int dis_case_batch_completion(struct dis_test *t)
 	if (!ret && step)
 		ret = dis_fail(t, "%s changed the interrupt state (%s before)",
 			       step, off ? "off" : "on");
-	return ret;
-}
-
-/**
- * dis_batch_requests - n requests of nseg scattered pages, batched destroys
- * @t: the test
- * @n: requests
- * @nseg: pages per request
- * @every: flush the batch after this many destroys (and at the end)
- *
- * As dis_requests(), but each range is destroyed into a batch: the host
- * counts the IOTLB invalidations (one per flush in a strict domain).
- *
- * Return: 0, or a negative errno.
- */
-int dis_batch_requests(struct dis_test *t, unsigned int n, unsigned int nseg,
-		       unsigned int every)
-{
-	DEFINE_DMA_IOVA_BATCH(batch);
-	struct dma_iova_state st;
-	struct page **pages;
-	unsigned int i, k;
-	int ret = 0;
-
-	pages = kcalloc(nseg, sizeof(*pages), GFP_KERNEL);
-	if (!pages)
-		return -ENOMEM;
-	if (dis_alloc_pages(pages, nseg)) {
-		kfree(pages);
-		return -ENOMEM;
-	}
-	for (i = 0; i < n && !ret; i++) {
-		if (!dma_iova_try_alloc(t->dev, &st, 0, nseg * PAGE_SIZE)) {
-			ret = -ENOSPC;
-			break;
-		}
-		for (k = 0; k < nseg; k++) {
-			ret = dma_iova_link(t->dev, &st, page_to_phys(pages[k]),
-					    k * PAGE_SIZE, PAGE_SIZE, DMA_TO_DEVICE, 0);
-			if (ret)
-				break;
-		}
-		if (!ret)
-			ret = dma_iova_sync(t->dev, &st, 0, nseg * PAGE_SIZE);
-		dma_iova_destroy_batched(t->dev, &st, k * PAGE_SIZE,
-					 DMA_TO_DEVICE, 0, &batch);
-		if ((i + 1) % every == 0)
-			dma_iova_batch_flush(t->dev, &batch);
-	}
-	dma_iova_batch_flush(t->dev, &batch);
-	dis_free_pages(pages, nseg);
-	kfree(pages);
 	return ret;
 }
 

@@ -568,15 +568,19 @@ out:
  * @t: the test
  * @n: requests
  * @nseg: pages per request
+ * @every: 0: each range destroyed on its own; else destroyed into a batch
+ *	(the shim's extension), flushed after this many destroys and at the end
  *
  * Each request is try_alloc, one link per page, one sync, destroy: what a
  * block driver does per I/O.  The host counts the IOTLB invalidations the
- * batch costs (QEMU trace).
+ * batch costs (QEMU trace): one per flush in a strict domain when batched.
  *
  * Return: 0, or a negative errno.
  */
-int dis_requests(struct dis_test *t, unsigned int n, unsigned int nseg)
+int dis_requests(struct dis_test *t, unsigned int n, unsigned int nseg,
+		 unsigned int every)
 {
+	DEFINE_DMA_IOVA_BATCH(batch);
 	struct page **pages;
 	struct dma_iova_state st;
 	unsigned int i, k;
@@ -602,8 +606,17 @@ int dis_requests(struct dis_test *t, unsigned int n, unsigned int nseg)
 		}
 		if (!ret)
 			ret = dma_iova_sync(t->dev, &st, 0, nseg * PAGE_SIZE);
-		dma_iova_destroy(t->dev, &st, k * PAGE_SIZE, DMA_TO_DEVICE, 0);
+		if (!every) {
+			dma_iova_destroy(t->dev, &st, k * PAGE_SIZE, DMA_TO_DEVICE, 0);
+			continue;
+		}
+		dma_iova_destroy_batched(t->dev, &st, k * PAGE_SIZE,
+					 DMA_TO_DEVICE, 0, &batch);
+		if ((i + 1) % every == 0)
+			dma_iova_batch_flush(t->dev, &batch);
 	}
+	if (every)
+		dma_iova_batch_flush(t->dev, &batch);
 	dis_free_pages(pages, nseg);
 	kfree(pages);
 	return ret;

@@ -169,7 +169,7 @@ static ssize_t dis_requests_write(struct file *file, const char __user *ubuf,
 	if (!t)
 		return -ENODEV;
 	mutex_lock(&dis_lock);
-	ret = dis_requests(t, n, 32);
+	ret = dis_requests(t, n, 32, 0);
 	mutex_unlock(&dis_lock);
 	dis_put_test();
 	return ret ? ret : len;
@@ -196,7 +196,7 @@ static ssize_t dis_batch_requests_write(struct file *file,
 	if (!t)
 		return -ENODEV;
 	mutex_lock(&dis_lock);
-	ret = dis_batch_requests(t, n, 32, every);
+	ret = dis_requests(t, n, 32, every);
 	mutex_unlock(&dis_lock);
 	dis_put_test();
 	return ret ? ret : len;

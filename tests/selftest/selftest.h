@@ -69,7 +69,8 @@ int dis_case_misuse_destroy(struct dis_test *t);
 int dis_case_non_pci(struct dis_test *t);
 int dis_probe_fails(struct device *dev);
 int dis_stress_injected(struct dis_test *t, unsigned int ms);
-int dis_requests(struct dis_test *t, unsigned int n, unsigned int nseg);
+int dis_requests(struct dis_test *t, unsigned int n, unsigned int nseg,
+		 unsigned int every);
 int dis_leak(struct dis_test *t);
 
 /* cases-batch.c, stress-batch.c: the shim's batched destroys */
@@ -78,8 +79,6 @@ int dis_case_batch_reuse(struct dis_test *t);
 int dis_case_batch_misuse(struct dis_test *t);
 int dis_case_batch_completion(struct dis_test *t);
 int dis_case_batch_stress(struct dis_test *t);
-int dis_batch_requests(struct dis_test *t, unsigned int n, unsigned int nseg,
-		       unsigned int every);
 int dis_batch_leave(struct dis_test *t, unsigned int n);
 
 #endif /* DIS_SELFTEST_H */
