@@ -20,8 +20,9 @@
  * The choice is made from what the kernel's headers define, not from the
  * version number, so vendor kernels with backports are handled.
  *
- * At the end: dma_iova_destroy_batched() and dma_iova_batch_flush(), an
- * extension of the shim's own that mainline does not have.
+ * At the end: dma_iova_destroy_batched(), dma_iova_batch_flush() and
+ * dma_iova_batch_defers(), an extension of the shim's own that mainline
+ * does not have.
  */
 #ifndef _DMA_IOVA_SHIM_H
 #define _DMA_IOVA_SHIM_H
@@ -170,6 +171,7 @@ void dmashim_iova_destroy_batched(struct device *dev,
 				  struct dma_iova_batch *batch);
 void dmashim_iova_batch_flush(struct device *dev,
 			      struct dma_iova_batch *batch);
+bool dmashim_iova_batch_defers(struct device *dev);
 
 #ifdef DMA_IOVA_SHIM_USES_NATIVE
 /* The kernel's own API: every destroy invalidates, nothing to batch. */
@@ -187,9 +189,15 @@ static inline void dma_iova_batch_flush(struct device *dev,
 					struct dma_iova_batch *batch)
 {
 }
+
+static inline bool dma_iova_batch_defers(struct device *dev)
+{
+	return false;
+}
 #else
 #define dma_iova_destroy_batched	dmashim_iova_destroy_batched
 #define dma_iova_batch_flush		dmashim_iova_batch_flush
+#define dma_iova_batch_defers		dmashim_iova_batch_defers
 #endif
 
 #endif /* _DMA_IOVA_SHIM_H */

@@ -296,15 +296,39 @@ static inline bool blkcompat_add_to_batch(struct request *rq,
 #endif
 }
 
-/* Call @release on every request of @iob, then end them all. */
-static inline void blkcompat_end_batch(struct io_comp_batch *iob,
-				       void (*release)(struct request *rq))
+/* Whether completions can be batched at all (a compile-time constant). */
+static inline bool blkcompat_has_batches(void)
 {
 #ifdef HAVE_IO_COMP_BATCH
-	struct request *rq;
+	return true;
+#else
+	return false;
+#endif
+}
 
-	rq_list_for_each(&iob->req_list, rq)
-		release(rq);
+/* The requests of a batch: the first, then each one's next (NULL: no more). */
+static inline struct request *blkcompat_batch_first(struct io_comp_batch *iob)
+{
+#ifdef HAVE_IO_COMP_BATCH
+	return rq_list_peek(&iob->req_list);
+#else
+	return NULL;
+#endif
+}
+
+static inline struct request *blkcompat_batch_next(struct request *rq)
+{
+#ifdef HAVE_IO_COMP_BATCH
+	return rq->rq_next;
+#else
+	return NULL;
+#endif
+}
+
+/* End every request of @iob (each released by the caller first). */
+static inline void blkcompat_end_batch(struct io_comp_batch *iob)
+{
+#ifdef HAVE_IO_COMP_BATCH
 	blk_mq_end_request_batch(iob);
 #endif
 }

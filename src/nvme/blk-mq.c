@@ -171,15 +171,24 @@ static bool nvi_retry_rq(struct nvi_ctrl *ctrl, struct request *rq,
 	       (iod->status & NVI_STATUS_CODE) == NVME_SC_ABORT_REQ;
 }
 
-/* Give back what the request held for the controller: mapping, list page. */
-static void nvi_release_rq(struct request *rq)
+static struct nvi_ctrl *nvi_rq_ctrl(struct request *rq)
 {
 	struct nvi_queue *nvmeq = rq->mq_hctx->driver_data;
-	struct nvi_ctrl *ctrl = nvmeq->ctrl;
+
+	return nvmeq->ctrl;
+}
+
+/*
+ * Give back what the request held for the controller: mapping, list page.
+ * With @batch, its IOVA range waits there for the caller's flush.
+ */
+static void nvi_release_rq(struct request *rq, struct dma_iova_batch *batch)
+{
+	struct nvi_ctrl *ctrl = nvi_rq_ctrl(rq);
 	struct nvi_iod *iod = nvi_rq_iod(rq);
 
 	if (iod->mapped)
-		nvi_unmap_rq(ctrl, rq);
+		nvi_unmap_rq(ctrl, rq, batch);
 	iod->mapped = false;
 	if (iod->list && !blk_rq_is_passthrough(rq))
 		dma_pool_free(ctrl->list_pool, iod->list, iod->list_dma);
@@ -193,7 +202,7 @@ void nvi_complete_rq(struct request *rq)
 	struct nvi_iod *iod = nvi_rq_iod(rq);
 	blk_status_t sts = nvi_error_status(iod->status);
 
-	nvi_release_rq(rq);
+	nvi_release_rq(rq, NULL);
 	if (nvi_retry_rq(ctrl, rq, iod)) {
 		iod->retries++;
 		/* a reset restarts the queues itself when it is done */
@@ -206,19 +215,59 @@ void nvi_complete_rq(struct request *rq)
 				    req_op(rq), (unsigned long long)blk_rq_pos(rq),
 				    blk_rq_bytes(rq), iod->status);
 	iod->retries = 0;
+	if (ctrl->bstats)
+		this_cpu_inc(ctrl->bstats->single);
 	blk_mq_end_request(rq, sts);
 }
 
-static void nvi_release_batched_rq(struct request *rq)
+/* The batched ranges of one controller's requests: flush, then count. */
+static void nvi_flush_batch(struct nvi_ctrl *ctrl, struct dma_iova_batch *batch,
+			    unsigned int rqs, unsigned int ranges)
 {
-	nvi_release_rq(rq);
-	nvi_rq_iod(rq)->retries = 0;
+	dma_iova_batch_flush(ctrl->dev, batch);
+	nvi_count_batch(ctrl, rqs, ranges);
 }
 
-/* Requests that completed without error, ended together (as nvme-pci). */
+/*
+ * Requests that completed without error, ended together (as nvme-pci).
+ *
+ * Under batched unmapping (nvi_batching(): batch_unmap, in a strict
+ * domain) their IOVA ranges are destroyed into one dma_iova_batch and
+ * invalidated by one flush, and only then is any of them ended: no memory
+ * goes back to its owner while the device may still reach it, which is
+ * strict mode's promise.  A batch can hold the requests of several
+ * controllers (io_uring polling more than one disk); each controller's
+ * run of requests is flushed on its own, the batch being per device.
+ */
 void nvi_complete_batch(struct io_comp_batch *iob)
 {
-	blkcompat_end_batch(iob, nvi_release_batched_rq);
+	DEFINE_DMA_IOVA_BATCH(batch);
+	unsigned int rqs = 0, ranges = 0;
+	struct nvi_ctrl *ctrl = NULL;
+	struct dma_iova_batch *into = NULL;
+	struct request *rq;
+
+	for (rq = blkcompat_batch_first(iob); rq; rq = blkcompat_batch_next(rq)) {
+		struct nvi_iod *iod = nvi_rq_iod(rq);
+
+		if (nvi_rq_ctrl(rq) != ctrl) {
+			if (ctrl)
+				nvi_flush_batch(ctrl, &batch, rqs, ranges);
+			ctrl = nvi_rq_ctrl(rq);
+			into = nvi_batching(ctrl) ? &batch : NULL;
+			rqs = 0;
+			ranges = 0;
+		}
+		if (into && iod->mapped && iod->map.mode == NVI_MAP_IOVA &&
+		    dma_use_iova(&iod->map.state))
+			ranges++;
+		nvi_release_rq(rq, into);
+		iod->retries = 0;
+		rqs++;
+	}
+	if (ctrl)
+		nvi_flush_batch(ctrl, &batch, rqs, ranges);
+	blkcompat_end_batch(iob);
 }
 
 /* Send Abort for a timed-out command; the answer does not matter. */

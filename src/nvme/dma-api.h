@@ -5,7 +5,8 @@
  * kernel that has both natively (7.x) they are the kernel's own and the
  * driver does not need dma_iova_shim.ko; on older kernels (or built with
  * DMA_IOVA_SHIM_FORCE) they resolve to the shim's exports.  The driver uses
- * the mainline names only.
+ * the mainline names, and the shim's batched destroy (dma_iova_batch_*, not
+ * in mainline), which is a plain destroy where the API is the kernel's.
  */
 #ifndef NVI_DMA_API_H
 #define NVI_DMA_API_H

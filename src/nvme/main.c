@@ -2,7 +2,7 @@
 /*
  * nvme_iova: module parameters, the driver's workqueue, module init and
  * exit.  The controller core is in core.c, the PCI side in pci.c, the
- * controller class device in sysfs.c.
+ * controller class device in sysfs.c, its debugfs in debugfs.c.
  */
 #include <linux/idr.h>
 #include <linux/module.h>
@@ -14,6 +14,7 @@ int nvi_sgl = NVI_SGL_AUTO;
 unsigned int nvi_io_timeout = 30;
 unsigned int nvi_poll_queues;
 bool nvi_single_segment = true;
+bool nvi_batch_unmap = true;
 
 static const char * const nvi_map_mode_names[] = {
 	[NVI_MAP_IOVA]	= "iova",
@@ -83,6 +84,10 @@ module_param_named(single_segment, nvi_single_segment, bool, 0644);
 MODULE_PARM_DESC(single_segment,
 		 "map_mode=iova: map a one-segment request that fits two controller pages directly, as nvme-pci does; N: the two-step API for every request (default: Y)");
 
+module_param_named(batch_unmap, nvi_batch_unmap, bool, 0644);
+MODULE_PARM_DESC(batch_unmap,
+		 "map_mode=iova in a strict IOMMU domain: destroy the IOVA ranges of a completion batch with one IOTLB invalidation, before any of its requests ends (dma-iova-shim extension); N: one invalidation per request (default: Y)");
+
 module_param_named(poll_queues, nvi_poll_queues, uint, 0444);
 MODULE_PARM_DESC(poll_queues,
 		 "I/O queues without interrupts, for polled I/O (io_uring IOPOLL, RWF_HIPRI), besides one per CPU (default: 0)");
@@ -107,13 +112,15 @@ static int __init nvi_init(void)
 	ret = class_register(&nvi_class);
 	if (ret)
 		goto chrdev;
+	nvi_debugfs_init();
 	ret = pci_register_driver(&nvi_driver);
 	if (ret)
-		goto class;
+		goto debugfs;
 	pr_info("loaded, map_mode=%s sgl=%s\n", nvi_map_mode_name(nvi_map_mode),
 		nvi_sgl_names[nvi_sgl]);
 	return 0;
-class:
+debugfs:
+	nvi_debugfs_exit();
 	class_unregister(&nvi_class);
 chrdev:
 	unregister_chrdev_region(nvi_chr_devt, NVI_MINORS);
@@ -125,6 +132,7 @@ wq:
 static void __exit nvi_exit(void)
 {
 	pci_unregister_driver(&nvi_driver);
+	nvi_debugfs_exit();
 	class_unregister(&nvi_class);
 	unregister_chrdev_region(nvi_chr_devt, NVI_MINORS);
 	destroy_workqueue(nvi_wq);

@@ -63,7 +63,8 @@ static bool nvi_add_seg(struct nvi_dma_map *map, dma_addr_t addr, u32 len)
  * describe (within two controller pages) is mapped directly, in one call,
  * not through an IOVA range of its own (the two-step API's allocation,
  * link, sync and destroy cost more there than they save).  The caller
- * unmaps it as a per-page mapping.
+ * unmaps it as a per-page mapping.  Not under batched unmapping: a direct
+ * mapping's unmap invalidates by itself, a range's shares its batch's.
  */
 static bool nvi_map_rq_single(struct nvi_ctrl *ctrl, struct request *rq,
 			      struct nvi_dma_map *map)
@@ -71,7 +72,8 @@ static bool nvi_map_rq_single(struct nvi_ctrl *ctrl, struct request *rq,
 	struct bio_vec bv;
 	dma_addr_t addr;
 
-	if (blk_rq_nr_phys_segments(rq) != 1 || !READ_ONCE(nvi_single_segment))
+	if (blk_rq_nr_phys_segments(rq) != 1 ||
+	    !READ_ONCE(nvi_single_segment) || nvi_batching(ctrl))
 		return false;
 	bv = req_bvec(rq);
 	if ((bv.bv_offset & (NVI_PAGE_SIZE - 1)) + bv.bv_len > 2 * NVI_PAGE_SIZE)
@@ -82,6 +84,25 @@ static bool nvi_map_rq_single(struct nvi_ctrl *ctrl, struct request *rq,
 	nvi_add_seg(map, addr, bv.bv_len);
 	map->mode = NVI_MAP_PAGE;
 	return true;
+}
+
+/*
+ * With @batch, an IOVA range is destroyed into it: the caller flushes the
+ * batch before it ends the request.  Per-segment mappings (no IOVA range)
+ * are unmapped at once either way.
+ */
+static void nvi_unmap_rq_iova(struct nvi_ctrl *ctrl, struct request *rq,
+			      struct nvi_dma_map *map,
+			      struct dma_iova_batch *batch)
+{
+	if (batch && dma_use_iova(&map->state)) {
+		dma_iova_destroy_batched(ctrl->dev, &map->state, map->total_len,
+					 map->dir, 0, batch);
+		return;
+	}
+	if (!blk_rq_dma_unmap(rq, ctrl->dev, &map->state, map->total_len,
+			      PCI_P2PDMA_MAP_NONE))
+		nvi_unmap_segs(ctrl, map);
 }
 
 static blk_status_t nvi_map_rq_iova(struct nvi_ctrl *ctrl, struct request *rq,
@@ -100,20 +121,10 @@ static blk_status_t nvi_map_rq_iova(struct nvi_ctrl *ctrl, struct request *rq,
 		}
 	} while (blk_rq_dma_map_iter_next(rq, ctrl->dev, &iter));
 	if (iter.status) {
-		if (!blk_rq_dma_unmap(rq, ctrl->dev, &map->state,
-				      map->total_len, PCI_P2PDMA_MAP_NONE))
-			nvi_unmap_segs(ctrl, map);
+		nvi_unmap_rq_iova(ctrl, rq, map, NULL);
 		return iter.status;
 	}
 	return BLK_STS_OK;
-}
-
-static void nvi_unmap_rq_iova(struct nvi_ctrl *ctrl, struct request *rq,
-			      struct nvi_dma_map *map)
-{
-	if (!blk_rq_dma_unmap(rq, ctrl->dev, &map->state, map->total_len,
-			      PCI_P2PDMA_MAP_NONE))
-		nvi_unmap_segs(ctrl, map);
 }
 
 /*
@@ -370,11 +381,11 @@ int nvi_setup_dptr(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
 }
 
 static void nvi_unmap_data(struct nvi_ctrl *ctrl, struct request *rq,
-			   struct nvi_dma_map *map)
+			   struct nvi_dma_map *map, struct dma_iova_batch *batch)
 {
 	switch (map->mode) {
 	case NVI_MAP_IOVA:
-		nvi_unmap_rq_iova(ctrl, rq, map);
+		nvi_unmap_rq_iova(ctrl, rq, map, batch);
 		break;
 	case NVI_MAP_SG:
 		dma_unmap_sgtable(ctrl->dev, &map->sgt, map->dir, 0);
@@ -429,16 +440,25 @@ blk_status_t nvi_map_rq(struct nvi_ctrl *ctrl, struct request *rq)
 			dev_err_ratelimited(ctrl->dev,
 					    "request of %u bytes in %u segments cannot be described by PRPs\n",
 					    map->total_len, map->nsegs);
-		nvi_unmap_data(ctrl, rq, map);
+		nvi_unmap_data(ctrl, rq, map, NULL);
 		return err == -ENOMEM ? BLK_STS_RESOURCE : BLK_STS_IOERR;
 	}
 	iod->mapped = true;
 	return BLK_STS_OK;
 }
 
-void nvi_unmap_rq(struct nvi_ctrl *ctrl, struct request *rq)
+/**
+ * nvi_unmap_rq - undo nvi_map_rq()
+ * @ctrl: controller
+ * @rq: the mapped request
+ * @batch: NULL to unmap completely now; else a batch its IOVA range is
+ *	destroyed into, which the caller flushes (dma_iova_batch_flush())
+ *	before it ends the request
+ */
+void nvi_unmap_rq(struct nvi_ctrl *ctrl, struct request *rq,
+		  struct dma_iova_batch *batch)
 {
-	nvi_unmap_data(ctrl, rq, &nvi_rq_iod(rq)->map);
+	nvi_unmap_data(ctrl, rq, &nvi_rq_iod(rq)->map, batch);
 }
 
 /**

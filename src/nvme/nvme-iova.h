@@ -68,6 +68,7 @@ extern int nvi_sgl;
 extern unsigned int nvi_io_timeout;
 extern unsigned int nvi_poll_queues;
 extern bool nvi_single_segment;
+extern bool nvi_batch_unmap;
 
 struct nvi_ctrl;
 
@@ -198,7 +199,34 @@ struct nvi_ctrl {
 	struct list_head namespaces;
 	struct rw_semaphore ioctl_rwsem;
 	struct work_struct reset_work;
+
+	/* batched strict unmapping (dma_iova_batch_defers(), batch_unmap) */
+	bool iova_batch_defers;
+	struct nvi_batch_stats __percpu *bstats;
+	struct dentry *debugfs;
 };
+
+/*
+ * What the completion batches were like (debugfs completion_batches).
+ * Histogram bucket i counts batches of 2^i to 2^(i+1) - 1, the last one
+ * everything larger.
+ */
+#define NVI_BATCH_HIST	8
+
+struct nvi_batch_stats {
+	u64 single;			/* requests ended one by one */
+	u64 batches;			/* completion batches (per controller) */
+	u64 batched;			/* requests ended in them */
+	u64 batched_ranges;		/* IOVA ranges destroyed into a batch */
+	u64 batch_hist[NVI_BATCH_HIST];	/* requests per completion batch */
+	u64 range_hist[NVI_BATCH_HIST];	/* ranges per batch flush, when any */
+};
+
+/* Whether to destroy a completion batch's IOVA ranges with one flush. */
+static inline bool nvi_batching(struct nvi_ctrl *ctrl)
+{
+	return ctrl->iova_batch_defers && READ_ONCE(nvi_batch_unmap);
+}
 
 static inline struct nvi_iod *nvi_rq_iod(struct request *rq)
 {
@@ -287,7 +315,8 @@ extern const struct blk_mq_ops nvi_mq_ops;
 size_t nvi_pdu_size(int mode);
 void nvi_iod_init(struct nvi_iod *iod, int mode);
 blk_status_t nvi_map_rq(struct nvi_ctrl *ctrl, struct request *rq);
-void nvi_unmap_rq(struct nvi_ctrl *ctrl, struct request *rq);
+void nvi_unmap_rq(struct nvi_ctrl *ctrl, struct request *rq,
+		  struct dma_iova_batch *batch);
 int nvi_map_pages(struct nvi_ctrl *ctrl, struct nvi_dma_map *map,
 		  struct page **pages, unsigned int npages,
 		  unsigned int offset, unsigned int len,
@@ -305,6 +334,14 @@ void nvi_remove_namespaces(struct nvi_ctrl *ctrl);
 void nvi_kick_namespaces(struct nvi_ctrl *ctrl, bool quiesce);
 struct nvi_ns *nvi_find_ns(struct nvi_ctrl *ctrl, u32 nsid);
 extern const struct block_device_operations nvi_bdev_ops;
+
+/* debugfs.c */
+void nvi_debugfs_init(void);
+void nvi_debugfs_exit(void);
+void nvi_debugfs_add(struct nvi_ctrl *ctrl);
+void nvi_debugfs_remove(struct nvi_ctrl *ctrl);
+void nvi_count_batch(struct nvi_ctrl *ctrl, unsigned int rqs,
+		     unsigned int ranges);
 
 /* ioctl.c */
 long nvi_ctrl_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

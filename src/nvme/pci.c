@@ -254,6 +254,10 @@ static int nvi_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = nvi_pci_enable(ctrl);
 	if (ret)
 		goto put;
+	/* the device's IOMMU domain is fixed while the driver is bound */
+	if (nvi_map_mode == NVI_MAP_IOVA && blkcompat_has_batches())
+		ctrl->iova_batch_defers = dma_iova_batch_defers(ctrl->dev);
+	nvi_debugfs_add(ctrl);
 	ctrl->list_pool = dma_pool_create("nvme_iova_list", ctrl->dev,
 					  NVI_PAGE_SIZE, NVI_PAGE_SIZE, 0);
 	if (!ctrl->list_pool) {
@@ -283,11 +287,12 @@ static int nvi_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto disable;
 	dev_info(ctrl->dev,
-		 "%s: serial %s, %u I/O queue(s) (%u polled) of depth %u, %u IRQ vector(s), max %u KiB, map_mode=%s%s\n",
+		 "%s: serial %s, %u I/O queue(s) (%u polled) of depth %u, %u IRQ vector(s), max %u KiB, map_mode=%s%s%s\n",
 		 dev_name(&ctrl->device), ctrl->serial, ctrl->nr_io_queues,
 		 ctrl->nr_poll_queues, ctrl->q_depth, ctrl->nr_vecs, ctrl->max_hw_sectors / 2,
 		 nvi_map_mode_name(nvi_map_mode),
-		 ctrl->sgl_supported ? ", SGL" : "");
+		 ctrl->sgl_supported ? ", SGL" : "",
+		 ctrl->iova_batch_defers ? ", batched unmapping" : "");
 	ret = nvi_scan_namespaces(ctrl);
 	if (ret)
 		dev_warn(ctrl->dev, "namespace scan failed (%d)\n", ret);
@@ -301,6 +306,7 @@ queues:
 pool:
 	dma_pool_destroy(ctrl->list_pool);
 pci_disable:
+	nvi_debugfs_remove(ctrl);
 	nvi_pci_disable(ctrl);
 put:
 	pci_set_drvdata(pdev, NULL);
@@ -329,6 +335,7 @@ static void nvi_remove(struct pci_dev *pdev)
 	nvi_change_state(ctrl, NVI_DEAD);
 	nvi_teardown_queues(ctrl);
 	dma_pool_destroy(ctrl->list_pool);
+	nvi_debugfs_remove(ctrl);
 	nvi_pci_disable(ctrl);
 	pci_set_drvdata(pdev, NULL);
 	dev_info(&pdev->dev, "controller shut down\n");

@@ -221,6 +221,40 @@ void dmashim_iova_destroy_batched(struct device *dev,
 EXPORT_SYMBOL_GPL(dmashim_iova_destroy_batched);
 
 /**
+ * dmashim_iova_batch_defers - whether batched destroys save invalidations
+ * @dev: the device
+ *
+ * A driver asks this once it is bound (the answer holds while it stays
+ * bound: the IOMMU core changes a group's domain only with no driver
+ * bound) to decide whether to use dmashim_iova_destroy_batched() at all,
+ * and whether a mapping it could make without an IOVA range of its own
+ * (dma_map_phys() of one segment) is still worth it: that one is unmapped
+ * with its own invalidation, a batched range shares one.
+ *
+ * Context: any context.
+ *
+ * Return: true if @dev is translated by a strict domain in which
+ * dmashim_iova_destroy_batched() defers the invalidation to
+ * dmashim_iova_batch_flush(); false in a lazy domain, where the IOMMU
+ * driver invalidates in every unmap, and where the device has no two-step
+ * API at all (no IOMMU, passthrough, untrusted).
+ */
+bool dmashim_iova_batch_defers(struct device *dev)
+{
+	enum dmashim_fallback why;
+	struct dmashim_ctx *ctx;
+	bool defers;
+
+	rcu_read_lock();
+	ctx = dmashim_ctx_get(dev, &why);
+	defers = ctx && !dmashim_ctx_unusable(ctx) &&
+		 !dmashim_dev_untrusted(dev) && dmashim_batch_holds(ctx);
+	rcu_read_unlock();
+	return defers;
+}
+EXPORT_SYMBOL_GPL(dmashim_iova_batch_defers);
+
+/**
  * dmashim_release_batches - report and flush the batches left unflushed
  * @ctx: the device context (its device is going away; no dma_iova_* call
  *	can still be running on it)
