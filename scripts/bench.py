@@ -52,7 +52,10 @@ SCRIPTS = os.path.join(TOP, "scripts")
 HEADLINE_JOBS = "randread-4k-qd32,randread-128k-qd16-malloc"
 ALL_JOBS = ("randread-4k-qd1,randread-4k-qd32,randwrite-4k-qd32,"
             "randread-128k-qd16-malloc,randread-128k-qd16-huge,read-1m-qd4,write-1m-qd4,"
-            "randrw-70-30-4k-qd16-2jobs")
+            "randrw-70-30-4k-qd16-2jobs,randread-4k-qd1-poll,randread-4k-qd32-poll,"
+            "randread-128k-qd16-poll")
+# Jobs named *-poll use io_uring IOPOLL: their guests give both drivers a
+# poll queue.
 # Paths compared: (name, controller serial, nvme_iova map mode or "" for the
 # stock driver).  The first is the baseline.  Two identical controllers: the
 # stock driver keeps ctrl0, the demo driver takes ctrl1 and is reloaded with
@@ -68,13 +71,26 @@ FORCED_SHIM_PATHS = ("stock", "demo-iova", "demo-iova-2step")
 # through the two-step API, none mapped directly (nvme-pci's 6.17+
 # single-segment path), to show what that path is worth.
 FULL_PATHS = PATHS + [("demo-iova-2step", "ctrl1", "iova+2step")]
+# In strict domains demo-iova destroys a completion batch's IOVA ranges with
+# one invalidation (nvme_iova batch_unmap, a dma-iova-shim extension);
+# demo-iova-nobatch is the same path with one invalidation per request.
+# Only where the two differ: a strict mode, through the shim, on a kernel
+# with completion batches (not 5.10, not 7's native API).
+NOBATCH_PATH = ("demo-iova-nobatch", "ctrl1", "iova+nobatch")
+STRICT_MODES = ("intel-strict", "intel-strict-cm", "amd")
+NO_BATCHING_KERNELS = ("5.10", "7")
+# the path of which a path is a variant, for its IOMMU tax (no IOMMU: the
+# variants are the same path)
+TAX_BASE = {"demo-iova-nobatch": "demo-iova"}
 
 
-def paths_for(kernel, full=False):
-    """The paths a guest of this kernel key runs."""
-    paths = FULL_PATHS if full else PATHS
+def paths_for(kernel, mode, full=False):
+    """The paths a guest of this kernel key and IOMMU mode runs."""
+    paths = list(FULL_PATHS if full else PATHS)
+    if mode in STRICT_MODES and kernel not in NO_BATCHING_KERNELS:
+        paths.append(NOBATCH_PATH)
     if "+" in kernel:
-        return [p for p in paths if p[0] in FORCED_SHIM_PATHS]
+        return [p for p in paths if p[0] in FORCED_SHIM_PATHS + (NOBATCH_PATH[0],)]
     return paths
 
 PRINT_LOCK = threading.Lock()
@@ -101,7 +117,7 @@ def fio_summary(js, busy_jiffies):
 def run_one(kernel, mode, args, outdir):
     out = os.path.join(outdir, f"{kernel}-{mode}")
     jobs = args.jobs.split(",")
-    these = paths_for(kernel, args.full)
+    these = paths_for(kernel, mode, args.full)
     paths = ",".join(f"{n}:{s}" + (f":{m}" if m else "") for n, s, m in these)
     n_runs = args.rounds * len(jobs) * len(these)
     timeout = 120 + n_runs * (args.runtime + 15)
@@ -114,6 +130,8 @@ def run_one(kernel, mode, args, outdir):
                        f"dis.bench_rounds={args.rounds} dis.bench_runtime={args.runtime}"]
     if flavour:
         cmd += ["--append", f"dis.flavour={flavour}"]
+    if any(j.endswith("-poll") for j in jobs):
+        cmd += ["--append", "nvme.poll_queues=1 nvme_iova.poll_queues=1"]
     for serial in sorted({s for _, s, _ in these}):
         cmd += ["--nvme", "size=2G"]
     say(f"bench: {kernel} {mode}: {n_runs} fio runs of {args.runtime} s")
@@ -130,8 +148,15 @@ def run_one(kernel, mode, args, outdir):
     with open(os.path.join(out, "result.json")) as f:
         res = json.load(f)
     rows = []
+    batches = {}
     with open(os.path.join(out, "data.log"), errors="replace") as f:
         for line in f:
+            pos = line.find("@@DATA batches ")
+            if pos >= 0:
+                _, _, rnd, job, path, *kv = line[pos:].split()
+                batches[(rnd, job, path)] = {k: int(v) for k, _, v in
+                                             (x.partition("=") for x in kv) if v}
+                continue
             pos = line.find("@@DATA fio ")
             if pos < 0:
                 continue
@@ -149,6 +174,10 @@ def run_one(kernel, mode, args, outdir):
             if io and mode != "none":
                 row["inval_per_io"] = io["per_io"]
             rows.append(row)
+    for row in rows:
+        b = batches.get((str(row["round"]), row["job"], row["path"]))
+        if b:
+            row["batch"] = b
     bad = [(kernel, mode, t) for t in res["tests"] if t["status"] == "FAIL"]
     return rows, bad
 
@@ -183,8 +212,32 @@ def summarise(rows):
             "p99_us": statistics.median(r["p99_us"] for r in rs),
             "cpu_us_per_io": statistics.median(r["cpu_us_per_io"] for r in rs),
             "cpu_ratio": med_span(cpu_ratio),
-            "inval_per_io": med_span([r.get("inval_per_io") for r in rs])})
+            "inval_per_io": med_span([r.get("inval_per_io") for r in rs]),
+            "batch": batch_summary([r["batch"] for r in rs if r.get("batch")])})
     return table
+
+
+def batch_summary(snaps):
+    """Completion batches of a path's rounds: requests per batch (median
+    over rounds), the share of requests ended in a batch, and the summed
+    histograms of requests per batch and IOVA ranges per batch flush."""
+    if not snaps:
+        return None
+    per, share = [], []
+    hists = {"requests_per_batch": {}, "ranges_per_flush": {}}
+    for b in snaps:
+        if b.get("batches"):
+            per.append(b["batched"] / b["batches"])
+        done = b.get("batched", 0) + b.get("single", 0)
+        if done:
+            share.append(b.get("batched", 0) / done)
+        for k, v in b.items():
+            for h, acc in hists.items():
+                if k.startswith(f"hist_{h}_"):
+                    bucket = k[len(f"hist_{h}_"):]
+                    acc[bucket] = acc.get(bucket, 0) + v
+    return {"rq_per_batch": med_span(per), "batched_share": med_span(share),
+            "ranges": sum(b.get("batched_ranges", 0) for b in snaps), **hists}
 
 
 def tax(table):
@@ -193,7 +246,7 @@ def tax(table):
             for t in table if t["mode"] == "none"}
     out = []
     for t in table:
-        base = none.get((t["kernel"], t["job"], t["path"]))
+        base = none.get((t["kernel"], t["job"], TAX_BASE.get(t["path"], t["path"])))
         if base and t["mode"] != "none":
             out.append({"kernel": t["kernel"], "mode": t["mode"], "job": t["job"],
                         "path": t["path"], "fraction": t["iops"][0] / base})
@@ -227,6 +280,21 @@ def render(table, taxes):
         for t in taxes:
             out.append(f"| {t['kernel']} | {t['mode']} | {t['job']} | {t['path']} | "
                        f"{t['fraction']:.2f} | {100 * (1 - t['fraction']):.0f}% |")
+    batched = [t for t in table if t.get("batch")]
+    if batched:
+        out += ["", "Completion batches of the demo paths (nvme_iova debugfs "
+                "completion_batches, per run): requests per batch (median [min-max] "
+                "over rounds), the share of requests ended in a batch, and over all "
+                "rounds the histogram of IOVA ranges per batch flush (batched "
+                "unmapping; empty where it is off).", "",
+                "| kernel | mode | job | path | requests/batch | batched share | "
+                "ranges per flush (bucket:flushes) |", "|---|---|---|---|---|---|---|"]
+        for t in batched:
+            b = t["batch"]
+            hist = " ".join(f"{k}:{v}" for k, v in b["ranges_per_flush"].items() if v) or "-"
+            out.append(f"| {t['kernel']} | {t['mode']} | {t['job']} | {t['path']} | "
+                       f"{fmt(b['rq_per_batch'], 2)} | {fmt(b['batched_share'], 2)} | "
+                       f"{hist} |")
     return "\n".join(out) + "\n"
 
 
@@ -236,7 +304,7 @@ def plot(outdir, table):
         say("bench: gnuplot missing, no plots (apt-get install gnuplot-nox)")
         return []
     present = {t["path"] for t in table}
-    paths = [p for p, _, _ in FULL_PATHS if p in present]
+    paths = [p for p, _, _ in FULL_PATHS + [NOBATCH_PATH] if p in present]
     cases = sorted({(t["kernel"], t["mode"], t["job"]) for t in table})
     by = {(t["kernel"], t["mode"], t["job"], t["path"]): t for t in table}
     made = []

@@ -7,10 +7,14 @@
 # irq and softirq time over the run, from /proc/stat.  Each run is also an
 # IOTLB window "<round>:<job>:<path>".
 #
-# dis.bench_paths=name:serial[:map_mode[+2step]],...   paths to compare: a
-#   controller (serial ctrlN) on the stock driver, or with a map mode on
-#   nvme_iova loaded with that map_mode (reloaded between paths as needed);
-#   +2step: single_segment=N, every request through the two-step API
+# dis.bench_paths=name:serial[:map_mode[+2step|+nobatch]],...   paths to
+#   compare: a controller (serial ctrlN) on the stock driver, or with a map
+#   mode on nvme_iova loaded with that map_mode (reloaded between paths as
+#   needed); +2step: single_segment=N, every request through the two-step
+#   API; +nobatch: batch_unmap=N, one invalidation per request in strict
+#   mode.  After each run on nvme_iova, its completion batches in the run
+#   (debugfs completion_batches, differences) go out as one line
+#   "@@DATA batches <round> <job> <path> key=value...".
 # dis.bench_jobs=job,...            from the table below
 # dis.bench_rounds=N  dis.bench_runtime=SECONDS
 # shellcheck source=nvme-lib.sh
@@ -23,19 +27,39 @@ if [ -z "$paths" ] || [ -z "$jobs" ]; then
 	fail "dis.bench_paths and dis.bench_jobs are required"
 fi
 
-# job name -> RW BS QD MEM NUMJOBS (randrw jobs read 70%)
+# job name -> RW BS QD MEM NUMJOBS ENGINE (randrw jobs read 70%; ENGINE
+# poll: io_uring with IOPOLL, on the poll queue the guest's drivers were
+# given: nvme.poll_queues=1 nvme_iova.poll_queues=1 on the command line)
 job_params() {
 	case $1 in
-	randread-4k-qd1) echo randread 4k 1 malloc 1 ;;
-	randread-4k-qd32) echo randread 4k 32 malloc 1 ;;
-	randwrite-4k-qd32) echo randwrite 4k 32 malloc 1 ;;
-	randread-128k-qd16-malloc) echo randread 128k 16 malloc 1 ;;
-	randread-128k-qd16-huge) echo randread 128k 16 mmaphuge 1 ;;
-	read-1m-qd4) echo read 1m 4 malloc 1 ;;
-	write-1m-qd4) echo write 1m 4 malloc 1 ;;
-	randrw-70-30-4k-qd16-2jobs) echo randrw 4k 16 malloc 2 ;;
+	randread-4k-qd1) echo randread 4k 1 malloc 1 aio ;;
+	randread-4k-qd32) echo randread 4k 32 malloc 1 aio ;;
+	randwrite-4k-qd32) echo randwrite 4k 32 malloc 1 aio ;;
+	randread-128k-qd16-malloc) echo randread 128k 16 malloc 1 aio ;;
+	randread-128k-qd16-huge) echo randread 128k 16 mmaphuge 1 aio ;;
+	read-1m-qd4) echo read 1m 4 malloc 1 aio ;;
+	write-1m-qd4) echo write 1m 4 malloc 1 aio ;;
+	randrw-70-30-4k-qd16-2jobs) echo randrw 4k 16 malloc 2 aio ;;
+	randread-4k-qd1-poll) echo randread 4k 1 malloc 1 poll ;;
+	randread-4k-qd32-poll) echo randread 4k 32 malloc 1 poll ;;
+	randread-128k-qd16-poll) echo randread 128k 16 malloc 1 poll ;;
 	*) return 1 ;;
 	esac
+}
+
+# the polled form of the job file: io_uring, IOPOLL
+awk '/^ioengine=/ { print "ioengine=io_uring"; print "hipri"; next } { print }' \
+	/tests/fio/bench.fio >/tmp/bench-poll.fio
+
+# batch_snap DEV: nvme_iova's completion batch counters of DEV's controller
+# as "key value" lines (histogram buckets as hist_<name>_<bucket>), or
+# nothing for the stock driver
+batch_snap() {
+	_f=/sys/kernel/debug/nvme_iova/$(basename "$1" | sed 's/n[0-9]*$//')/completion_batches
+	[ -r "$_f" ] || return 0
+	awk '$1 ~ /_per_/ { for (i = 2; i <= NF; i++) { split($i, kv, ":")
+			print "hist_" $1 "_" kv[1], kv[2] } ; next }
+		{ print $1, $2 }' "$_f"
 }
 
 # busy jiffies of all CPUs: user nice system irq softirq
@@ -55,8 +79,13 @@ path_dev() {
 		_b=$(nvi_bdf "$_s") || return 1
 		_c=$(nvi_use_mode "${_m%%+*}" "$_b") || return 1
 		_one=Y
-		[ "${_m#*+}" = 2step ] && _one=N
+		_batch=Y
+		case $_m in
+		*+2step) _one=N ;;
+		*+nobatch) _batch=N ;;
+		esac
 		echo "$_one" >/sys/module/nvme_iova/parameters/single_segment || return 1
+		echo "$_batch" >/sys/module/nvme_iova/parameters/batch_unmap || return 1
 	fi
 	echo "/dev/${_c}n1"
 }
@@ -77,8 +106,10 @@ while [ "$r" -le "$rounds" ]; do
 		params=$(job_params "$j") || fail "unknown job $j"
 		# shellcheck disable=SC2086 # split the five words
 		set -- $params
-		rw=$1 bs=$2 qd=$3 mem=$4 nj=$5
+		rw=$1 bs=$2 qd=$3 mem=$4 nj=$5 engine=$6
 		[ "$mem" = mmaphuge ] && mem=mmaphuge:/mnt/huge/fio
+		jobfile=/tests/fio/bench.fio
+		[ "$engine" = poll ] && jobfile=/tmp/bench-poll.fio
 		# rotate the path order every round so drift hits all paths alike
 		order=$paths
 		i=1
@@ -94,14 +125,20 @@ while [ "$r" -le "$rounds" ]; do
 			name=${p%%:*}
 			dev=$(path_dev "$p") || fail "path $name lost its device"
 			label="$r:$j:$name"
+			batch_snap "$dev" >/tmp/batch0
 			iotlb_begin "$label"
 			busy0=$(cpu_busy)
 			DEV=$dev RW=$rw BS=$bs QD=$qd MEM=$mem NUMJOBS=$nj RUNTIME=$runtime \
-				fio --output-format=json /tests/fio/bench.fio >/tmp/bench.json 2>/tmp/bench.err ||
+				fio --output-format=json "$jobfile" >/tmp/bench.json 2>/tmp/bench.err ||
 				{ cat /tmp/bench.err; fail "fio $j on $name failed"; }
 			busy1=$(cpu_busy)
 			iotlb_end "$label"
 			echo "@@DATA fio $r $j $name $((busy1 - busy0)) $(tr -d '\n\t' </tmp/bench.json)" >/dev/ttyS1
+			if [ -s /tmp/batch0 ]; then
+				batch_snap "$dev" >/tmp/batch1
+				echo "@@DATA batches $r $j $name $(awk 'NR == FNR { a[$1] = $2; next }
+					{ printf "%s=%d ", $1, $2 - a[$1] }' /tmp/batch0 /tmp/batch1)" >/dev/ttyS1
+			fi
 		done
 	done
 	r=$((r + 1))
