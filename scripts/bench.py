@@ -26,7 +26,8 @@ The report says which clock was used and the host's load average at the
 start and the end.
 
 Usage: bench.py [--kernels "6.1 7 7+shim"] [--modes "intel-strict none"]
-                [--rounds N] [--runtime S] [--jobs j1,j2] [--parallel N]
+                [--rounds N] [--runtime S] [--jobs j1,j2] [--paths p1,p2]
+                [--parallel N]
                 [--suites fio,map] [--map-kernels "6.1 7"] [--map-modes M]
                 [--map-repeats N] [--map-pages N] [--map-count N]
                 [--map-count-segs 1,4,8,32,128|none]
@@ -84,13 +85,16 @@ NO_BATCHING_KERNELS = ("5.10", "7")
 TAX_BASE = {"demo-iova-nobatch": "demo-iova"}
 
 
-def paths_for(kernel, mode, full=False):
+def paths_for(kernel, mode, full=False, only=None):
     """The paths a guest of this kernel key and IOMMU mode runs."""
     paths = list(FULL_PATHS if full else PATHS)
     if mode in STRICT_MODES and kernel not in NO_BATCHING_KERNELS:
         paths.append(NOBATCH_PATH)
     if "+" in kernel:
-        return [p for p in paths if p[0] in FORCED_SHIM_PATHS + (NOBATCH_PATH[0],)]
+        paths = [p for p in paths if p[0] in FORCED_SHIM_PATHS + (NOBATCH_PATH[0],)]
+    if only:
+        # the baseline always runs: every ratio is to it
+        paths = [p for p in paths if p[0] in only or p == PATHS[0]]
     return paths
 
 PRINT_LOCK = threading.Lock()
@@ -117,7 +121,8 @@ def fio_summary(js, busy_jiffies):
 def run_one(kernel, mode, args, outdir):
     out = os.path.join(outdir, f"{kernel}-{mode}")
     jobs = args.jobs.split(",")
-    these = paths_for(kernel, mode, args.full)
+    these = paths_for(kernel, mode, args.full,
+                      args.paths.split(",") if args.paths else None)
     paths = ",".join(f"{n}:{s}" + (f":{m}" if m else "") for n, s, m in these)
     n_runs = args.rounds * len(jobs) * len(these)
     timeout = 120 + n_runs * (args.runtime + 15)
@@ -344,6 +349,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", "3")))
     ap.add_argument("--runtime", type=int, default=int(os.environ.get("RUNTIME", "4")))
     ap.add_argument("--jobs", default=os.environ.get("BENCH_JOBS") or "")
+    ap.add_argument("--paths", default=os.environ.get("BENCH_PATHS") or "",
+                    help="only these paths (comma-separated names; stock always runs)")
     ap.add_argument("--full", action="store_true", default=os.environ.get("BENCH") == "full")
     ap.add_argument("--out", help="report directory (default build/bench/<time>)")
     ap.add_argument("--parallel", type=int, default=int(os.environ.get("PARALLEL", "2")),

@@ -63,8 +63,10 @@ static bool nvi_add_seg(struct nvi_dma_map *map, dma_addr_t addr, u32 len)
  * describe (within two controller pages) is mapped directly, in one call,
  * not through an IOVA range of its own (the two-step API's allocation,
  * link, sync and destroy cost more there than they save).  The caller
- * unmaps it as a per-page mapping.  Not under batched unmapping: a direct
- * mapping's unmap invalidates by itself, a range's shares its batch's.
+ * unmaps it as a per-page mapping.  Under batched unmapping too: its unmap
+ * then costs an invalidation of its own, but under QEMU the two-step path
+ * costs one-segment requests more than that saves (README, "Batched strict
+ * unmapping"); single_segment=N batches them as well.
  */
 static bool nvi_map_rq_single(struct nvi_ctrl *ctrl, struct request *rq,
 			      struct nvi_dma_map *map)
@@ -72,8 +74,7 @@ static bool nvi_map_rq_single(struct nvi_ctrl *ctrl, struct request *rq,
 	struct bio_vec bv;
 	dma_addr_t addr;
 
-	if (blk_rq_nr_phys_segments(rq) != 1 ||
-	    !READ_ONCE(nvi_single_segment) || nvi_batching(ctrl))
+	if (blk_rq_nr_phys_segments(rq) != 1 || !READ_ONCE(nvi_single_segment))
 		return false;
 	bv = req_bvec(rq);
 	if ((bv.bv_offset & (NVI_PAGE_SIZE - 1)) + bv.bv_len > 2 * NVI_PAGE_SIZE)

@@ -77,7 +77,12 @@ path_dev() {
 		_c=$(nvme_wait_ctrl "$_s") || return 1
 	else
 		_b=$(nvi_bdf "$_s") || return 1
-		_c=$(nvi_use_mode "${_m%%+*}" "$_b") || return 1
+		# bound with this map mode already: no reload (a probe costs
+		# seconds of a TCG guest's time every run)
+		if [ "$(cat /sys/module/nvme_iova/parameters/map_mode 2>/dev/null)" != "${_m%%+*}" ] ||
+			! _c=$(nvi_ctrl "$_b" 2>/dev/null); then
+			_c=$(nvi_use_mode "${_m%%+*}" "$_b") || return 1
+		fi
 		_one=Y
 		_batch=Y
 		case $_m in
