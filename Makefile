@@ -66,7 +66,7 @@ vm: initramfs
 verdict-tests:
 	$(PY) tests/verdict/test_verdict.py
 
-BENCH_KERNELS = $(or $(KERNELS),$(if $(filter full,$(BENCH)),5.10 6.1 6.12 7 7+shim,6.1 7 7+shim))
+BENCH_KERNELS = $(or $(KERNELS),$(if $(filter full,$(BENCH)),5.10 6.1 6.12 7 7+shim,6.1 7))
 
 bench:
 	@scripts/install-deps.sh gnuplot-nox

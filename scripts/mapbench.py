@@ -45,7 +45,7 @@ SHORT = {"map_page": "map_page", "sgtable": "sgtable", "sgtable_fill": "fill+sgt
 SHIM, NATIVE = "shim_two_step", "native_two_step"
 SEGS = [1, 4, 8, 32, 128]
 THREADS = [1, 2]
-MODES = "intel-strict intel-lazy"
+MODES = "intel-strict"
 MODES_FULL = "intel-strict intel-strict-cm intel-lazy pt none"
 STRICT = ("intel-strict", "intel-strict-cm", "amd")
 # Under icount one instruction is 2^ICOUNT_SHIFT ns of guest time: at 3 the
