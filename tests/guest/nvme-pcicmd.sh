@@ -32,15 +32,22 @@ cmd_set() {
 r=0
 while [ $r -lt "$rounds" ]; do
 	r=$((r + 1))
-	DEV=$dev SIZE=16m QD=16 RW=randwrite IOMEM=malloc fio --output-format=terse \
+	DEV=$dev SIZE=64m QD=16 RW=randwrite IOMEM=malloc fio --output-format=terse \
 		--terse-version=3 /tests/fio/nvme-verify.fio >/tmp/pcicmd-fio.out 2>&1 &
 	pid=$!
-	sleep 2
+	sleep 1
+	# a fio that already ended would leave nothing to time out (16 MiB
+	# per job did, under intel-lazy and amd)
+	kill -0 $pid 2>/dev/null ||
+		{ cat /tmp/pcicmd-fio.out; fail "round $r: fio ended within 1 s"; }
 	saved=$(cmd_get)
 	[ $((saved & 6)) = 6 ] || fail "round $r: command register $saved lacks memory/bus master"
 	echo "nvme-pcicmd: round $r, command register $saved -> 0" >/dev/kmsg
 	cmd_set 0
 	[ "$(cmd_get)" = 0 ] || fail "round $r: the command register did not take 0"
+	# and a read that is surely in flight, should fio be between requests
+	dd if="$dev" of=/dev/null bs=4k count=1 skip=$((r * 4096)) iflag=direct 2>/dev/null &
+	guard=$!
 	if [ $((r % 2)) = 1 ]; then
 		# odd rounds: restored after 3 s, before any timeout
 		how="for 3 s"
@@ -60,6 +67,7 @@ while [ $r -lt "$rounds" ]; do
 	fi
 	cmd_set "$saved"
 	echo "nvme-pcicmd: round $r, command register restored" >/dev/kmsg
+	wait_pid $guard 60 "round $r: guard read" || fail "round $r: the guard read failed"
 	wait_pid $pid 180 "round $r: fio" ||
 		{ cat /tmp/pcicmd-fio.out; dmesg | tail -n 30; fail "round $r: fio write + verify failed"; }
 	[ "$(grep '^3;' /tmp/pcicmd-fio.out | cut -d';' -f5)" = 0 ] ||
