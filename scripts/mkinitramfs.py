@@ -136,6 +136,9 @@ def main():
                     help="take the installed modules from ROOT/lib/modules/<abi>/updates/dkms")
     ap.add_argument("--module", action="append", default=[], metavar="FILE",
                     help="add a module built elsewhere (repeatable)")
+    ap.add_argument("--tool", action="append", default=[], metavar="PATH",
+                    help="add a host program and its libraries (repeatable), "
+                         "e.g. /usr/bin/perf to profile in the guest")
     ap.add_argument("key")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
@@ -166,7 +169,7 @@ def main():
             os.symlink("/bin/busybox", p)
 
     # user-space tools and their libraries
-    for tool in HOST_TOOLS:
+    for tool in HOST_TOOLS + args.tool:
         if not os.path.exists(tool):
             die(f"{tool} missing on the host (make deps)")
         copy_file(tool, root)

@@ -25,8 +25,8 @@ static blk_status_t nvi_setup_rw(struct nvi_ns *ns, struct request *rq,
 
 /*
  * A discard of one or (merged) several ranges: one DSM range per bio, in a
- * list page from the pool (room for NVME_DSM_MAX_RANGES, the most the
- * queue limits allow).
+ * list from the pools (up to NVME_DSM_MAX_RANGES, the most the queue
+ * limits allow, fill a page).
  */
 static blk_status_t nvi_setup_discard(struct nvi_ns *ns, struct request *rq,
 				      struct nvi_iod *iod)
@@ -39,10 +39,10 @@ static blk_status_t nvi_setup_discard(struct nvi_ns *ns, struct request *rq,
 
 	if (WARN_ON_ONCE(segs > NVME_DSM_MAX_RANGES))
 		return BLK_STS_IOERR;
-	range = dma_pool_alloc(ns->ctrl->list_pool, GFP_ATOMIC, &iod->list_dma);
+	range = nvi_alloc_list(ns->ctrl, &iod->list, segs * sizeof(*range),
+			       GFP_ATOMIC);
 	if (!range)
 		return BLK_STS_RESOURCE;
-	iod->list = range;
 	if (queue_max_discard_segments(rq->q) == 1) {
 		range[0].cattr = 0;
 		range[0].nlb = cpu_to_le32(blk_rq_sectors(rq) >> sect_shift);
@@ -65,7 +65,7 @@ static blk_status_t nvi_setup_discard(struct nvi_ns *ns, struct request *rq,
 	c->dsm.nsid = cpu_to_le32(ns->nsid);
 	c->dsm.nr = cpu_to_le32(segs - 1);
 	c->dsm.attributes = cpu_to_le32(NVME_DSMGMT_AD);
-	c->dsm.dptr.prp1 = cpu_to_le64(iod->list_dma);
+	c->dsm.dptr.prp1 = cpu_to_le64(iod->list.dma);
 	return BLK_STS_OK;
 }
 
@@ -116,7 +116,7 @@ static blk_status_t nvi_queue_rq(struct blk_mq_hw_ctx *hctx,
 	iod->result = 0;
 	iod->aborted = false;
 	iod->mapped = false;
-	iod->list = NULL;
+	iod->list.va = NULL;
 	if (!blk_rq_is_passthrough(rq)) {
 		ret = nvi_setup_cmd(rq->q->queuedata, rq, iod);
 		if (ret)
@@ -134,9 +134,8 @@ static blk_status_t nvi_queue_rq(struct blk_mq_hw_ctx *hctx,
 	return BLK_STS_OK;
 
 free_list:
-	if (iod->list && !blk_rq_is_passthrough(rq))
-		dma_pool_free(ctrl->list_pool, iod->list, iod->list_dma);
-	iod->list = NULL;
+	if (!blk_rq_is_passthrough(rq))
+		nvi_free_list(&iod->list);
 	return ret;
 }
 
@@ -144,12 +143,11 @@ free_list:
 static void nvi_commit_rqs(struct blk_mq_hw_ctx *hctx)
 {
 	struct nvi_queue *nvmeq = hctx->driver_data;
-	unsigned long flags;
 
-	spin_lock_irqsave(&nvmeq->sq_lock, flags);
+	spin_lock(&nvmeq->sq_lock);
 	if (nvmeq->sq_tail != nvmeq->sq_db_tail)
 		nvi_ring_sq(nvmeq);
-	spin_unlock_irqrestore(&nvmeq->sq_lock, flags);
+	spin_unlock(&nvmeq->sq_lock);
 }
 
 /*
@@ -190,9 +188,9 @@ static void nvi_release_rq(struct request *rq, struct dma_iova_batch *batch)
 	if (iod->mapped)
 		nvi_unmap_rq(ctrl, rq, batch);
 	iod->mapped = false;
-	if (iod->list && !blk_rq_is_passthrough(rq))
-		dma_pool_free(ctrl->list_pool, iod->list, iod->list_dma);
-	iod->list = NULL;
+	if (!blk_rq_is_passthrough(rq))
+		nvi_free_list(&iod->list);
+	iod->list.va = NULL;
 }
 
 void nvi_complete_rq(struct request *rq)

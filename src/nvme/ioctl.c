@@ -97,18 +97,16 @@ static int nvi_get_ubuf(struct nvi_ctrl *ctrl, struct nvi_ucmd *uc,
 static int nvi_user_admin(struct nvi_ctrl *ctrl, struct nvi_ucmd *uc,
 			  struct nvi_ubuf *ub, unsigned int timeout)
 {
-	void *list = NULL;
-	dma_addr_t list_dma = 0;
+	struct nvi_list list = { };
 	int ret = 0;
 
 	/* admin commands take PRPs only */
 	if (ub)
 		ret = nvi_setup_dptr(ctrl, &uc->c, &ub->map, false, &list,
-				     &list_dma, GFP_KERNEL);
+				     GFP_KERNEL);
 	if (!ret)
 		ret = nvi_submit_admin(ctrl, &uc->c, &uc->result, timeout);
-	if (list)
-		dma_pool_free(ctrl->list_pool, list, list_dma);
+	nvi_free_list(&list);
 	return ret;
 }
 
@@ -118,15 +116,14 @@ static int nvi_user_io(struct nvi_ctrl *ctrl, struct nvi_ns *ns,
 {
 	struct request *rq;
 	struct nvi_iod *iod;
-	void *list = NULL;
-	dma_addr_t list_dma = 0;
+	struct nvi_list list = { };
 	blk_status_t sts;
 	int ret = 0;
 
 	if (ub)
 		ret = nvi_setup_dptr(ctrl, &uc->c, &ub->map,
 				     nvi_want_sgl(ctrl, ub->map.nsegs), &list,
-				     &list_dma, GFP_KERNEL);
+				     GFP_KERNEL);
 	if (ret)
 		goto out;
 	rq = blk_mq_alloc_request(ns->disk->queue,
@@ -147,8 +144,7 @@ static int nvi_user_io(struct nvi_ctrl *ctrl, struct nvi_ns *ns,
 		ret = blk_status_to_errno(sts);
 	blk_mq_free_request(rq);
 out:
-	if (list)
-		dma_pool_free(ctrl->list_pool, list, list_dma);
+	nvi_free_list(&list);
 	return ret;
 }
 

@@ -284,8 +284,8 @@ static bool nvi_prp_ok(struct nvi_cursor *cur, u32 len)
 }
 
 static int nvi_setup_prps(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
-			  struct nvi_dma_map *map, void **list,
-			  dma_addr_t *list_dma, gfp_t gfp)
+			  struct nvi_dma_map *map, struct nvi_list *list,
+			  gfp_t gfp)
 {
 	struct nvi_cursor cur = {
 		.map = map, .idx = 0,
@@ -294,8 +294,9 @@ static int nvi_setup_prps(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
 	u32 length = map->total_len;
 	u32 len = min_t(u32, length,
 			NVI_PAGE_SIZE - (cur.addr & (NVI_PAGE_SIZE - 1)));
-	__le64 *prps;
 	unsigned int i = 0;
+	size_t nprps;
+	__le64 *prps;
 
 	cmd->common.dptr.prp1 = cpu_to_le64(cur.addr);
 	nvi_cursor_advance(&cur, len);
@@ -308,15 +309,16 @@ static int nvi_setup_prps(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
 		cmd->common.dptr.prp2 = cpu_to_le64(cur.addr);
 		return 0;
 	}
-	prps = dma_pool_alloc(ctrl->list_pool, gfp, list_dma);
+	/* one entry per page left: too many only if they are not valid PRPs */
+	nprps = min_t(size_t, DIV_ROUND_UP(length, NVI_PAGE_SIZE),
+		      NVI_PAGE_SIZE / sizeof(__le64));
+	prps = nvi_alloc_list(ctrl, list, nprps * sizeof(__le64), gfp);
 	if (!prps)
 		return -ENOMEM;
-	*list = prps;
-	cmd->common.dptr.prp2 = cpu_to_le64(*list_dma);
+	cmd->common.dptr.prp2 = cpu_to_le64(list->dma);
 	while (length) {
 		len = min(length, NVI_PAGE_SIZE);
-		if (!nvi_prp_ok(&cur, len) ||
-		    i == NVI_PAGE_SIZE / sizeof(__le64))
+		if (!nvi_prp_ok(&cur, len) || i == nprps)
 			return -EINVAL;
 		prps[i++] = cpu_to_le64(cur.addr);
 		nvi_cursor_advance(&cur, len);
@@ -333,8 +335,8 @@ static void nvi_sgl_data(struct nvme_sgl_desc *d, dma_addr_t addr, u32 len)
 }
 
 static int nvi_setup_sgl(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
-			 struct nvi_dma_map *map, void **list,
-			 dma_addr_t *list_dma, gfp_t gfp)
+			 struct nvi_dma_map *map, struct nvi_list *list,
+			 gfp_t gfp)
 {
 	struct nvme_sgl_desc *descs;
 	unsigned int i;
@@ -345,13 +347,14 @@ static int nvi_setup_sgl(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
 			     map->segs[0].len);
 		return 0;
 	}
-	descs = dma_pool_alloc(ctrl->list_pool, gfp, list_dma);
+	if (map->nsegs > NVI_PAGE_SIZE / sizeof(*descs))
+		return -EINVAL;
+	descs = nvi_alloc_list(ctrl, list, map->nsegs * sizeof(*descs), gfp);
 	if (!descs)
 		return -ENOMEM;
-	*list = descs;
 	for (i = 0; i < map->nsegs; i++)
 		nvi_sgl_data(&descs[i], map->segs[i].addr, map->segs[i].len);
-	cmd->common.dptr.sgl.addr = cpu_to_le64(*list_dma);
+	cmd->common.dptr.sgl.addr = cpu_to_le64(list->dma);
 	cmd->common.dptr.sgl.length = cpu_to_le32(map->nsegs * sizeof(*descs));
 	cmd->common.dptr.sgl.type = NVME_SGL_FMT_LAST_SEG_DESC << 4;
 	return 0;
@@ -363,22 +366,50 @@ static int nvi_setup_sgl(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
  * @cmd: command whose DPTR (and PSDT flags) is filled in
  * @map: mapped data, at least one segment
  * @use_sgl: SGL rather than PRPs
- * @list: receives the PRP list / SGL segment if one is needed, else NULL
- * @list_dma: its bus address
+ * @list: receives the PRP list / SGL segment if one is needed (list->va
+ *	NULL if not); the caller frees it with nvi_free_list()
  * @gfp: allocation flags for the list
  *
  * Return: 0, -ENOMEM, or -EINVAL when the segments cannot be described
- * with PRPs (not page-aligned inside the transfer).  On error *@list may
+ * with PRPs (not page-aligned inside the transfer).  On error @list may
  * have been allocated: the caller frees it.
  */
 int nvi_setup_dptr(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
-		   struct nvi_dma_map *map, bool use_sgl, void **list,
-		   dma_addr_t *list_dma, gfp_t gfp)
+		   struct nvi_dma_map *map, bool use_sgl, struct nvi_list *list,
+		   gfp_t gfp)
 {
-	*list = NULL;
+	list->va = NULL;
 	if (use_sgl)
-		return nvi_setup_sgl(ctrl, cmd, map, list, list_dma, gfp);
-	return nvi_setup_prps(ctrl, cmd, map, list, list_dma, gfp);
+		return nvi_setup_sgl(ctrl, cmd, map, list, gfp);
+	return nvi_setup_prps(ctrl, cmd, map, list, gfp);
+}
+
+/**
+ * nvi_alloc_list - a list for the controller of at least @bytes
+ * @ctrl: controller
+ * @list: receives it (list->va NULL on failure)
+ * @bytes: at most NVI_PAGE_SIZE
+ * @gfp: allocation flags
+ *
+ * From the small pool when it fits, as nvme-pci does: a pool allocation
+ * may be zeroed whole (init_on_alloc, on in Debian's kernels), and a page
+ * for the 31 entries of a 128 KiB transfer cost 4 KiB of memset per request.
+ *
+ * Return: the list's CPU address, or NULL.
+ */
+void *nvi_alloc_list(struct nvi_ctrl *ctrl, struct nvi_list *list,
+		     size_t bytes, gfp_t gfp)
+{
+	list->pool = bytes <= NVI_SMALL_LIST ? ctrl->small_pool : ctrl->list_pool;
+	list->va = dma_pool_alloc(list->pool, gfp, &list->dma);
+	return list->va;
+}
+
+void nvi_free_list(struct nvi_list *list)
+{
+	if (list->va)
+		dma_pool_free(list->pool, list->va, list->dma);
+	list->va = NULL;
 }
 
 static void nvi_unmap_data(struct nvi_ctrl *ctrl, struct request *rq,
@@ -435,7 +466,7 @@ blk_status_t nvi_map_rq(struct nvi_ctrl *ctrl, struct request *rq)
 		return ret;
 	err = nvi_setup_dptr(ctrl, &iod->cmd, map,
 			     nvi_want_sgl(ctrl, map->nsegs), &iod->list,
-			     &iod->list_dma, GFP_ATOMIC);
+			     GFP_ATOMIC);
 	if (err) {
 		if (err == -EINVAL)
 			dev_err_ratelimited(ctrl->dev,

@@ -22,6 +22,7 @@
 #include "../compat/blk-compat.h"
 
 #define NVI_PAGE_SIZE		4096u
+#define NVI_SMALL_LIST		256u	/* the small list pool's size */
 #define NVI_PAGE_SHIFT		12
 /* Largest transfer: one PRP list page or one SGL segment always suffices */
 #define NVI_MAX_XFER		(512u * 1024)
@@ -80,7 +81,12 @@ struct nvi_seg {
 
 struct nvi_queue {
 	struct nvi_ctrl *ctrl;
-	spinlock_t sq_lock;	/* sqes, sq_tail, sq_db_tail, the SQ doorbell */
+	/*
+	 * sqes, sq_tail, sq_db_tail, the SQ doorbell; taken in task context
+	 * only (queue_rq, commit_rqs, admin commands), so with interrupts on,
+	 * as nvme-pci's: an MMIO doorbell write is slow in a guest
+	 */
+	spinlock_t sq_lock;
 	spinlock_t cq_lock;	/* cqes, cq_head, cq_phase: one reaper */
 	struct nvme_command *sqes;
 	struct nvme_completion *cqes;
@@ -119,12 +125,22 @@ struct nvi_dma_map {
 	struct nvi_seg *segs;
 };
 
+/*
+ * A PRP list, SGL segment or DSM range list for the controller, from one
+ * of the controller's two DMA pools (as nvme-pci: 256 bytes, enough for
+ * the 31 PRP entries of a 128 KiB transfer, else a page), NULL if none.
+ */
+struct nvi_list {
+	void *va;
+	dma_addr_t dma;
+	struct dma_pool *pool;
+};
+
 /* Request private data (blk-mq pdu) */
 struct nvi_iod {
 	struct nvme_command cmd;
 	struct nvi_dma_map map;
-	void *list;		/* PRP list / SGL segment / DSM range */
-	dma_addr_t list_dma;
+	struct nvi_list list;
 	u16 status;		/* NVMe status field (without phase) */
 	u8 retries;
 	bool mapped;
@@ -169,7 +185,8 @@ struct nvi_ctrl {
 	unsigned int q_depth;
 	bool tagset_ready;
 	struct blk_mq_tag_set tagset;
-	struct dma_pool *list_pool;
+	struct dma_pool *list_pool;	/* NVI_PAGE_SIZE lists */
+	struct dma_pool *small_pool;	/* NVI_SMALL_LIST lists */
 
 	/* admin queue: one command at a time */
 	struct mutex shutdown_lock;	/* nvi_dev_disable() one at a time */
@@ -323,8 +340,11 @@ int nvi_map_pages(struct nvi_ctrl *ctrl, struct nvi_dma_map *map,
 		  enum dma_data_direction dir);
 void nvi_unmap_pages(struct nvi_ctrl *ctrl, struct nvi_dma_map *map);
 int nvi_setup_dptr(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
-		   struct nvi_dma_map *map, bool use_sgl, void **list,
-		   dma_addr_t *list_dma, gfp_t gfp);
+		   struct nvi_dma_map *map, bool use_sgl, struct nvi_list *list,
+		   gfp_t gfp);
+void *nvi_alloc_list(struct nvi_ctrl *ctrl, struct nvi_list *list,
+		     size_t bytes, gfp_t gfp);
+void nvi_free_list(struct nvi_list *list);
 bool nvi_want_sgl(struct nvi_ctrl *ctrl, unsigned int nsegs);
 
 /* ns.c */

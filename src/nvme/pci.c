@@ -260,13 +260,16 @@ static int nvi_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	nvi_debugfs_add(ctrl);
 	ctrl->list_pool = dma_pool_create("nvme_iova_list", ctrl->dev,
 					  NVI_PAGE_SIZE, NVI_PAGE_SIZE, 0);
-	if (!ctrl->list_pool) {
+	/* as nvme-pci's prp_small_pool: aligned to its size, no page crossed */
+	ctrl->small_pool = dma_pool_create("nvme_iova_list256", ctrl->dev,
+					   NVI_SMALL_LIST, NVI_SMALL_LIST, 0);
+	if (!ctrl->list_pool || !ctrl->small_pool) {
 		ret = -ENOMEM;
-		goto pci_disable;
+		goto pools;
 	}
 	ret = nvi_alloc_queue(ctrl, 0, NVI_AQ_DEPTH);
 	if (ret)
-		goto pool;
+		goto pools;
 	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_ALL_TYPES);
 	if (ret < 0)
 		goto queues;
@@ -303,9 +306,9 @@ disable:
 	nvi_dev_disable(ctrl, false);
 queues:
 	nvi_teardown_queues(ctrl);
-pool:
+pools:
+	dma_pool_destroy(ctrl->small_pool);
 	dma_pool_destroy(ctrl->list_pool);
-pci_disable:
 	nvi_debugfs_remove(ctrl);
 	nvi_pci_disable(ctrl);
 put:
@@ -334,6 +337,7 @@ static void nvi_remove(struct pci_dev *pdev)
 	nvi_dev_disable(ctrl, true);
 	nvi_change_state(ctrl, NVI_DEAD);
 	nvi_teardown_queues(ctrl);
+	dma_pool_destroy(ctrl->small_pool);
 	dma_pool_destroy(ctrl->list_pool);
 	nvi_debugfs_remove(ctrl);
 	nvi_pci_disable(ctrl);

@@ -91,17 +91,16 @@ void nvi_ring_sq(struct nvi_queue *nvmeq)
 void nvi_submit_cmd(struct nvi_queue *nvmeq, struct nvme_command *cmd,
 		    bool ring)
 {
-	unsigned long flags;
 	u16 next;
 
-	spin_lock_irqsave(&nvmeq->sq_lock, flags);
+	spin_lock(&nvmeq->sq_lock);
 	memcpy(&nvmeq->sqes[nvmeq->sq_tail], cmd, sizeof(*cmd));
 	if (++nvmeq->sq_tail == nvmeq->q_depth)
 		nvmeq->sq_tail = 0;
 	next = nvmeq->sq_tail + 1 == nvmeq->q_depth ? 0 : nvmeq->sq_tail + 1;
 	if (ring || next == nvmeq->sq_db_tail)
 		nvi_ring_sq(nvmeq);
-	spin_unlock_irqrestore(&nvmeq->sq_lock, flags);
+	spin_unlock(&nvmeq->sq_lock);
 }
 
 static void nvi_handle_cqe(struct nvi_queue *nvmeq, struct nvme_completion *cqe,
