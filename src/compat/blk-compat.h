@@ -16,6 +16,7 @@
 #include <linux/blk-mq.h>
 #include <linux/completion.h>
 #include <linux/dma-mapping.h>
+#include <linux/kref.h>
 #include <linux/log2.h>
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
@@ -363,14 +364,129 @@ static inline size_t blkcompat_dma_opt_size(struct device *dev)
 #endif
 
 /*
- * Callbacks whose shape changed are written by the driver for each shape,
- * under:
- *  HAVE_BDEV_FREE_DISK			->free_disk() (else ->open/->release
- *					hold the driver's object)
- *  HAVE_MQ_OPS_TIMEOUT_NO_RESERVED	->timeout(rq) (else also "reserved")
- *  HAVE_BUSY_TAG_ITER_NO_RESERVED	busy_tag_iter_fn(rq, data) (likewise)
- *  HAVE_MQ_OPS_MAP_QUEUES_VOID		->map_queues() returns void (else int)
- *  HAVE_IO_COMP_BATCH			->poll(hctx, iob) (else ->poll(hctx))
+ * The driver's object behind a disk lives until neither the driver nor the
+ * disk holds it.  It embeds a struct blkcompat_disk_hold, whose address is
+ * the disk's private_data; blkcompat_disk_hold_put() drops the driver's
+ * hold (and its disk reference, after del_gendisk() or a failed add), and
+ * BLKCOMPAT_DISK_HOLD_OPS in the block_device_operations lets the disk drop
+ * its own.  @free frees the object.
  */
+struct blkcompat_disk_hold {
+	struct kref ref;	/* kernels without ->free_disk(): openers */
+	void (*free)(struct blkcompat_disk_hold *hold);
+};
+
+static inline void blkcompat_disk_hold_init(struct blkcompat_disk_hold *hold,
+					    void (*free)(struct blkcompat_disk_hold *))
+{
+	kref_init(&hold->ref);
+	hold->free = free;
+}
+
+#ifdef HAVE_BDEV_FREE_DISK
+/* ->free_disk() runs after the last reference to an added disk */
+static inline void blkcompat_free_disk(struct gendisk *disk)
+{
+	struct blkcompat_disk_hold *hold = disk->private_data;
+
+	hold->free(hold);
+}
+
+static inline void blkcompat_disk_hold_put(struct blkcompat_disk_hold *hold,
+					   struct gendisk *disk, bool added)
+{
+	blkcompat_put_disk(disk);
+	if (!added)
+		hold->free(hold);
+}
+
+#define BLKCOMPAT_DISK_HOLD_OPS	.free_disk = blkcompat_free_disk
+#else
+/* no ->free_disk(): every opener holds the object, as the driver does */
+static inline void blkcompat_disk_hold_free(struct kref *ref)
+{
+	struct blkcompat_disk_hold *hold =
+		container_of(ref, struct blkcompat_disk_hold, ref);
+
+	hold->free(hold);
+}
+
+static inline int blkcompat_disk_open(struct block_device *bdev, fmode_t mode)
+{
+	struct blkcompat_disk_hold *hold = bdev->bd_disk->private_data;
+
+	return kref_get_unless_zero(&hold->ref) ? 0 : -ENXIO;
+}
+
+static inline void blkcompat_disk_release(struct gendisk *disk, fmode_t mode)
+{
+	struct blkcompat_disk_hold *hold = disk->private_data;
+
+	kref_put(&hold->ref, blkcompat_disk_hold_free);
+}
+
+static inline void blkcompat_disk_hold_put(struct blkcompat_disk_hold *hold,
+					   struct gendisk *disk, bool added)
+{
+	blkcompat_put_disk(disk);
+	kref_put(&hold->ref, blkcompat_disk_hold_free);
+}
+
+#define BLKCOMPAT_DISK_HOLD_OPS	\
+	.open = blkcompat_disk_open, .release = blkcompat_disk_release
+#endif
+
+/*
+ * blk_mq_ops callbacks whose shape changed.  The driver writes each one
+ * once, with the parameter list given here, whose names are fixed (rq,
+ * data, hctx, iob); an argument that older kernels add ("reserved") goes
+ * unused.
+ */
+
+/* ->timeout(rq) since 5.19; before, also a "reserved" flag */
+#ifdef HAVE_MQ_OPS_TIMEOUT_NO_RESERVED
+#define BLKCOMPAT_TIMEOUT_PARAMS	struct request *rq
+#else
+#define BLKCOMPAT_TIMEOUT_PARAMS	struct request *rq, bool reserved
+#endif
+
+/* busy_tag_iter_fn(rq, data) since 5.19; before, also "reserved" */
+#ifdef HAVE_BUSY_TAG_ITER_NO_RESERVED
+#define BLKCOMPAT_BUSY_ITER_PARAMS	struct request *rq, void *data
+#else
+#define BLKCOMPAT_BUSY_ITER_PARAMS	\
+	struct request *rq, void *data, bool reserved
+#endif
+
+/*
+ * ->poll(hctx, iob) with completion batches since 5.16; before, ->poll(hctx)
+ * and BLKCOMPAT_POLL_BATCH is NULL: no batch to add completions to.
+ */
+#ifdef HAVE_IO_COMP_BATCH
+#define BLKCOMPAT_POLL_PARAMS	\
+	struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob
+#define BLKCOMPAT_POLL_BATCH	iob
+#else
+#define BLKCOMPAT_POLL_PARAMS	struct blk_mq_hw_ctx *hctx
+#define BLKCOMPAT_POLL_BATCH	NULL
+#endif
+
+/*
+ * ->map_queues() returns void since 6.1 and an int (always 0) before: the
+ * driver writes the int one; BLKCOMPAT_DEFINE_MAP_QUEUES(fn) adds fn's void
+ * twin where needed and BLKCOMPAT_MAP_QUEUES(fn) names the callback.
+ */
+#ifdef HAVE_MQ_OPS_MAP_QUEUES_VOID
+#define BLKCOMPAT_DEFINE_MAP_QUEUES(fn)				\
+static void fn##_void(struct blk_mq_tag_set *set)			\
+{									\
+	fn(set);							\
+}
+
+#define BLKCOMPAT_MAP_QUEUES(fn)	fn##_void
+#else
+#define BLKCOMPAT_DEFINE_MAP_QUEUES(fn)
+#define BLKCOMPAT_MAP_QUEUES(fn)	fn
+#endif
 
 #endif /* BLKCOMPAT_H */

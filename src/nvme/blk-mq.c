@@ -279,7 +279,7 @@ static void nvi_abort(struct nvi_ctrl *ctrl, u16 qid, u16 cid)
 	nvi_submit_admin(ctrl, &c, NULL, 2 * HZ);
 }
 
-static enum blk_eh_timer_return nvi_timeout(struct request *rq)
+static enum blk_eh_timer_return nvi_timeout(BLKCOMPAT_TIMEOUT_PARAMS)
 {
 	struct nvi_queue *nvmeq = rq->mq_hctx->driver_data;
 	struct nvi_ctrl *ctrl = nvmeq->ctrl;
@@ -318,7 +318,7 @@ static enum blk_eh_timer_return nvi_timeout(struct request *rq)
 	return BLK_EH_RESET_TIMER;
 }
 
-static bool nvi_cancel_rq(struct request *rq, void *data)
+static bool nvi_cancel_rq(BLKCOMPAT_BUSY_ITER_PARAMS)
 {
 	struct nvi_iod *iod = nvi_rq_iod(rq);
 
@@ -332,9 +332,9 @@ static bool nvi_cancel_rq(struct request *rq, void *data)
 /*
  * The queues with interrupts serve the default map, spread like their
  * vectors; the polled ones (after them) the poll map, spread over the CPUs.
- * No read map: reads share the default queues.
+ * No read map: reads share the default queues.  Cannot fail (0).
  */
-static void nvi_map_queues(struct blk_mq_tag_set *set)
+static int nvi_map_queues(struct blk_mq_tag_set *set)
 {
 	struct nvi_ctrl *ctrl = set->driver_data;
 	struct blk_mq_queue_map *map = &set->map[HCTX_TYPE_DEFAULT];
@@ -347,65 +347,26 @@ static void nvi_map_queues(struct blk_mq_tag_set *set)
 	else
 		blk_mq_map_queues(map);
 	if (set->nr_maps <= HCTX_TYPE_POLL)
-		return;
+		return 0;
 	set->map[HCTX_TYPE_READ].nr_queues = 0;
 	map = &set->map[HCTX_TYPE_POLL];
 	map->nr_queues = ctrl->nr_poll_queues;
 	map->queue_offset = nr_irq;
 	blk_mq_map_queues(map);
+	return 0;
 }
 
+BLKCOMPAT_DEFINE_MAP_QUEUES(nvi_map_queues)
+
 /* Reap a polled queue for blk-mq (io_uring IOPOLL, RWF_HIPRI). */
-static int nvi_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
+static int nvi_poll(BLKCOMPAT_POLL_PARAMS)
 {
 	struct nvi_queue *nvmeq = hctx->driver_data;
 
 	if (!nvi_cqe_pending(nvmeq))
 		return 0;
-	return nvi_reap_cq(nvmeq, iob);
+	return nvi_reap_cq(nvmeq, BLKCOMPAT_POLL_BATCH);
 }
-
-/*
- * Callbacks of the older shapes (see src/compat/blk-compat.h): a "reserved"
- * argument we never use, and ->map_queues() returning an int.
- */
-#ifdef HAVE_MQ_OPS_TIMEOUT_NO_RESERVED
-#define nvi_timeout_cb		nvi_timeout
-#else
-static enum blk_eh_timer_return nvi_timeout_cb(struct request *rq,
-					       bool reserved)
-{
-	return nvi_timeout(rq);
-}
-#endif
-
-#ifdef HAVE_BUSY_TAG_ITER_NO_RESERVED
-#define nvi_cancel_rq_cb	nvi_cancel_rq
-#else
-static bool nvi_cancel_rq_cb(struct request *rq, void *data, bool reserved)
-{
-	return nvi_cancel_rq(rq, data);
-}
-#endif
-
-#ifdef HAVE_IO_COMP_BATCH
-#define nvi_poll_cb		nvi_poll
-#else
-static int nvi_poll_cb(struct blk_mq_hw_ctx *hctx)
-{
-	return nvi_poll(hctx, NULL);
-}
-#endif
-
-#ifdef HAVE_MQ_OPS_MAP_QUEUES_VOID
-#define nvi_map_queues_cb	nvi_map_queues
-#else
-static int nvi_map_queues_cb(struct blk_mq_tag_set *set)
-{
-	nvi_map_queues(set);
-	return 0;
-}
-#endif
 
 /**
  * nvi_cancel_requests - complete everything the controller still holds
@@ -418,7 +379,7 @@ void nvi_cancel_requests(struct nvi_ctrl *ctrl)
 {
 	if (!ctrl->tagset_ready)
 		return;
-	blk_mq_tagset_busy_iter(&ctrl->tagset, nvi_cancel_rq_cb, ctrl);
+	blk_mq_tagset_busy_iter(&ctrl->tagset, nvi_cancel_rq, ctrl);
 	blk_mq_tagset_wait_completed_request(&ctrl->tagset);
 }
 
@@ -435,10 +396,10 @@ const struct blk_mq_ops nvi_mq_ops = {
 	.queue_rq	= nvi_queue_rq,
 	.commit_rqs	= nvi_commit_rqs,
 	.complete	= nvi_complete_rq,
-	.timeout	= nvi_timeout_cb,
+	.timeout	= nvi_timeout,
 	.init_hctx	= nvi_init_hctx,
-	.map_queues	= nvi_map_queues_cb,
-	.poll		= nvi_poll_cb,
+	.map_queues	= BLKCOMPAT_MAP_QUEUES(nvi_map_queues),
+	.poll		= nvi_poll,
 };
 
 int nvi_alloc_tagset(struct nvi_ctrl *ctrl)

@@ -5,71 +5,37 @@
  */
 #include "nvme-iova.h"
 
+static struct nvi_ns *nvi_disk_ns(struct gendisk *disk)
+{
+	return container_of(disk->private_data, struct nvi_ns, hold);
+}
+
 static int nvi_ns_bdev_ioctl(struct block_device *bdev, blkcompat_mode_t mode,
 			     unsigned int cmd, unsigned long arg)
 {
-	return nvi_ns_ioctl(bdev->bd_disk->private_data, cmd, arg);
+	return nvi_ns_ioctl(nvi_disk_ns(bdev->bd_disk), cmd, arg);
 }
 
-static void nvi_ns_free(struct nvi_ns *ns)
+/* Neither the driver nor the disk holds the namespace any more. */
+static void nvi_ns_free(struct blkcompat_disk_hold *hold)
 {
+	struct nvi_ns *ns = container_of(hold, struct nvi_ns, hold);
+
 	put_device(&ns->ctrl->device);
 	kfree(ns);
 }
 
-#ifdef HAVE_BDEV_FREE_DISK
-/* Last reference to an added disk: the namespace goes, and its hold on ctrl. */
-static void nvi_free_disk(struct gendisk *disk)
-{
-	nvi_ns_free(disk->private_data);
-}
-#else
-/*
- * Kernels without ->free_disk(): every opener holds the namespace, and so
- * does the controller's list until the disk is deleted.
- */
-static void nvi_ns_release_ref(struct kref *ref)
-{
-	nvi_ns_free(container_of(ref, struct nvi_ns, ref));
-}
-
-static int nvi_ns_open(struct block_device *bdev, fmode_t mode)
-{
-	struct nvi_ns *ns = bdev->bd_disk->private_data;
-
-	return kref_get_unless_zero(&ns->ref) ? 0 : -ENXIO;
-}
-
-static void nvi_ns_release(struct gendisk *disk, fmode_t mode)
-{
-	struct nvi_ns *ns = disk->private_data;
-
-	kref_put(&ns->ref, nvi_ns_release_ref);
-}
-#endif
-
 /* The driver's own reference to the namespace and its disk goes. */
 static void nvi_ns_put(struct nvi_ns *ns, bool added)
 {
-	blkcompat_put_disk(ns->disk);
-#ifdef HAVE_BDEV_FREE_DISK
-	if (!added)	/* ->free_disk() is called for added disks only */
-		nvi_ns_free(ns);
-#else
-	kref_put(&ns->ref, nvi_ns_release_ref);
-#endif
+	blkcompat_disk_hold_put(&ns->hold, ns->disk, added);
 }
 
 const struct block_device_operations nvi_bdev_ops = {
 	.owner		= THIS_MODULE,
 	.ioctl		= nvi_ns_bdev_ioctl,
 	.compat_ioctl	= blkdev_compat_ptr_ioctl,
-#ifdef HAVE_BDEV_FREE_DISK
-	.free_disk	= nvi_free_disk,
-#else
-	.open		= nvi_ns_open,
-	.release	= nvi_ns_release,
-#endif
+	BLKCOMPAT_DISK_HOLD_OPS,
 };
 
 struct nvi_ns *nvi_find_ns(struct nvi_ctrl *ctrl, u32 nsid)
@@ -166,7 +132,7 @@ static int nvi_alloc_ns(struct nvi_ctrl *ctrl, u32 nsid)
 		ret = -ENOMEM;
 		goto free_id;
 	}
-	kref_init(&ns->ref);
+	blkcompat_disk_hold_init(&ns->hold, nvi_ns_free);
 	ns->ctrl = ctrl;
 	ns->nsid = nsid;
 	ns->lba_shift = id->lbaf[lbaf].ds;
@@ -184,7 +150,7 @@ static int nvi_alloc_ns(struct nvi_ctrl *ctrl, u32 nsid)
 	blkcompat_disk_set_wc(disk, lim.wc);
 	ns->disk = disk;
 	disk->fops = &nvi_bdev_ops;
-	disk->private_data = ns;
+	disk->private_data = &ns->hold;
 	snprintf(disk->disk_name, DISK_NAME_LEN, "nvmeiova%dn%u",
 		 ctrl->instance, nsid);
 	set_capacity(disk, ns->nsze << (ns->lba_shift - SECTOR_SHIFT));

@@ -10,7 +10,6 @@
 #include <linux/cdev.h>
 #include <linux/dmapool.h>
 #include <linux/idr.h>
-#include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/nvme.h>
 #include <linux/pci.h>
@@ -156,7 +155,7 @@ struct nvi_iod {
 
 struct nvi_ns {
 	struct list_head list;
-	struct kref ref;		/* openers and the list, without free_disk */
+	struct blkcompat_disk_hold hold;	/* the disk's private_data */
 	struct nvi_ctrl *ctrl;
 	struct gendisk *disk;
 	u32 nsid;
