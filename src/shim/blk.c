@@ -100,19 +100,18 @@ static bool dmashim_next_seg(struct request *rq, struct blk_map_iter *mi,
 
 /*
  * Can the request's segments be linked back to back into one IOVA range?
- * Only if they meet on IOMMU granules.  A queue whose virtual boundary
- * covers the granule (NVMe: the controller page) guarantees that; other
- * queues are checked segment by segment.
+ * Only if they meet on IOMMU granules (@mask: the granule less one).  A
+ * queue whose virtual boundary covers the granule (NVMe: the controller
+ * page) guarantees that; other queues are checked segment by segment.
  */
-static bool dmashim_rq_iova_contiguous(struct request *rq, struct device *dev)
+static bool dmashim_rq_iova_contiguous(struct request *rq, unsigned long mask)
 {
-	unsigned long mask = dma_get_merge_boundary(dev);
 	struct blk_map_iter mi;
 	struct dmashim_seg seg;
 	bool first = true;
 	phys_addr_t end = 0;
 
-	if (!mask || (queue_virt_boundary(rq->q) & mask) == mask)
+	if ((queue_virt_boundary(rq->q) & mask) == mask)
 		return true;
 	dmashim_map_iter_init(rq, &mi);
 	while (dmashim_next_seg(rq, &mi, &seg)) {
@@ -122,6 +121,34 @@ static bool dmashim_rq_iova_contiguous(struct request *rq, struct device *dev)
 		end = seg.paddr + seg.len;
 	}
 	return true;
+}
+
+/*
+ * Allocate the request's IOVA range if its segments can share one.  The
+ * DMA layer knows the granule where dma-iommu serves the device (its merge
+ * boundary), and the request is checked before anything is allocated;
+ * where it does not (5.10's VT-d driver, which has its own DMA ops) the
+ * granule is known only once the shim's context for the device exists,
+ * that is after the allocation: a request that cannot use the range then
+ * gives it back.  Without the check a segment starting off a granule would
+ * only be refused by dma_iova_link().
+ */
+static bool dmashim_rq_try_alloc(struct request *req, struct device *dev,
+				 struct dma_iova_state *state, phys_addr_t phys)
+{
+	unsigned long mask = dma_get_merge_boundary(dev);
+
+	if (mask && !dmashim_rq_iova_contiguous(req, mask))
+		return false;
+	if (!dmashim_iova_try_alloc(dev, state, phys, blk_rq_payload_bytes(req)))
+		return false;
+	if (mask)
+		return true;
+	mask = dmashim_iova_granule(dev, state) - 1;
+	if (dmashim_rq_iova_contiguous(req, mask))
+		return true;
+	dmashim_iova_free(dev, state);
+	return false;
 }
 
 static bool dmashim_map_direct(struct request *req, struct device *dev,
@@ -210,9 +237,7 @@ bool dmashim_blk_rq_dma_map_iter_start(struct request *req,
 		return false;
 	}
 
-	if (dmashim_rq_iova_contiguous(req, dma_dev) &&
-	    dmashim_iova_try_alloc(dma_dev, state, seg.paddr,
-				   blk_rq_payload_bytes(req))) {
+	if (dmashim_rq_try_alloc(req, dma_dev, state, seg.paddr)) {
 		if (dmashim_map_iova(req, dma_dev, state, iter, &seg))
 			return true;
 		/*

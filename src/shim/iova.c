@@ -209,6 +209,23 @@ static struct dmashim_ctx *dmashim_ctx_of(struct device *dev,
 	return ctx;
 }
 
+/*
+ * The IOMMU granule of the range @state holds (that of its device's
+ * domain), 0 if the shim did not allocate it.
+ */
+size_t dmashim_iova_granule(struct device *dev, struct dma_iova_state *state)
+{
+	struct dmashim_ctx *ctx;
+	size_t granule = 0;
+
+	rcu_read_lock();
+	ctx = dmashim_ctx_of(dev, state);
+	if (ctx)
+		granule = dmashim_granule(ctx);
+	rcu_read_unlock();
+	return granule;
+}
+
 /**
  * dmashim_iova_link - map a physical range into an allocated IOVA range
  * @dev: the device

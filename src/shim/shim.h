@@ -226,6 +226,9 @@ struct dmashim_walk {
 
 void dmashim_walk_ctxs(struct dmashim_walk *walk);
 
+/* iova.c */
+size_t dmashim_iova_granule(struct device *dev, struct dma_iova_state *state);
+
 /* range.c: the records of outstanding ranges */
 int dmashim_ranges_init(void);
 void dmashim_ranges_exit(void);
