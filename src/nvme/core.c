@@ -85,10 +85,118 @@ blk_status_t nvi_error_status(u16 status)
 
 /*
  * ---------------------------------------------------------------------
- * Admin path: one command at a time under admin_lock, waited for with a
- * completion.  The command id changes with every command, so a late
- * completion of a timed-out command is recognised and dropped.
+ * Admin path: up to NVI_ADMIN_SLOTS commands at once, each waited for by
+ * its submitter, so that a long one (a passthrough command with a long
+ * timeout) does not hold up the Aborts of the timeout handler or the
+ * commands of a reset.  A slot's command id changes with every command,
+ * so a late completion of a timed-out one is recognised and dropped.
  */
+
+void nvi_admin_init(struct nvi_ctrl *ctrl)
+{
+	unsigned int i;
+
+	sema_init(&ctrl->admin_free, NVI_ADMIN_SLOTS);
+	for (i = 0; i < NVI_ADMIN_SLOTS; i++) {
+		init_completion(&ctrl->admin[i].done);
+		ctrl->admin[i].cid = NVI_ADMIN_NO_CID;
+	}
+}
+
+/* Take a free slot and give it a new command id. */
+static struct nvi_admin_slot *nvi_admin_get(struct nvi_ctrl *ctrl)
+{
+	struct nvi_queue *aq = &ctrl->queues[0];
+	struct nvi_admin_slot *slot;
+	unsigned long flags;
+	unsigned int i;
+
+	down(&ctrl->admin_free);
+	for (i = 0; test_and_set_bit(i, &ctrl->admin_busy); i++)
+		;	/* the semaphore keeps one free */
+	slot = &ctrl->admin[i];
+	spin_lock_irqsave(&aq->cq_lock, flags);
+	reinit_completion(&slot->done);
+	slot->gen++;
+	slot->cid = (slot->gen * NVI_ADMIN_SLOTS + i) & 0x7fff;
+	slot->status = 0;
+	slot->result = 0;
+	spin_unlock_irqrestore(&aq->cq_lock, flags);
+	return slot;
+}
+
+static void nvi_admin_put(struct nvi_ctrl *ctrl, struct nvi_admin_slot *slot)
+{
+	struct nvi_queue *aq = &ctrl->queues[0];
+	unsigned long flags;
+
+	spin_lock_irqsave(&aq->cq_lock, flags);
+	slot->cid = NVI_ADMIN_NO_CID;
+	spin_unlock_irqrestore(&aq->cq_lock, flags);
+	clear_bit(slot - ctrl->admin, &ctrl->admin_busy);
+	up(&ctrl->admin_free);
+}
+
+/*
+ * Forget a command that got no answer: a completion that comes later no
+ * longer matches.  Return: false if it completed after all.
+ */
+static bool nvi_admin_forget(struct nvi_ctrl *ctrl, struct nvi_admin_slot *slot)
+{
+	struct nvi_queue *aq = &ctrl->queues[0];
+	unsigned long flags;
+	bool forgotten;
+
+	spin_lock_irqsave(&aq->cq_lock, flags);
+	forgotten = !completion_done(&slot->done);
+	if (forgotten)
+		slot->cid = NVI_ADMIN_NO_CID;
+	spin_unlock_irqrestore(&aq->cq_lock, flags);
+	return forgotten;
+}
+
+/**
+ * nvi_admin_complete - an admin completion arrived
+ * @ctrl: controller
+ * @cid: its command id
+ * @status: status field without the phase bit
+ * @result: completion dwords 0-1
+ *
+ * Context: under the admin queue's cq_lock.
+ */
+void nvi_admin_complete(struct nvi_ctrl *ctrl, u16 cid, u16 status, u64 result)
+{
+	struct nvi_admin_slot *slot = &ctrl->admin[cid % NVI_ADMIN_SLOTS];
+
+	if (cid != slot->cid || completion_done(&slot->done))
+		return;	/* late, or an event we never asked for */
+	slot->status = status;
+	slot->result = result;
+	complete(&slot->done);
+}
+
+/**
+ * nvi_admin_cancel - wake every waiting admin command with an abort status
+ * @ctrl: controller, disabled: nothing on the admin queue completes any more
+ */
+void nvi_admin_cancel(struct nvi_ctrl *ctrl)
+{
+	struct nvi_queue *aq = &ctrl->queues[0];
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&aq->cq_lock, flags);
+	for (i = 0; i < NVI_ADMIN_SLOTS; i++) {
+		struct nvi_admin_slot *slot = &ctrl->admin[i];
+
+		if (slot->cid == NVI_ADMIN_NO_CID ||
+		    completion_done(&slot->done))
+			continue;
+		slot->status = NVME_SC_HOST_ABORTED_CMD;
+		complete(&slot->done);
+	}
+	spin_unlock_irqrestore(&aq->cq_lock, flags);
+}
 
 /**
  * nvi_submit_admin - run one admin command and wait for it
@@ -101,6 +209,9 @@ blk_status_t nvi_error_status(u16 status)
  * controller is disabled before this returns (so the caller may free the
  * command's buffer) and a reset is scheduled to bring it back.
  *
+ * Context: process context; sleeps while NVI_ADMIN_SLOTS commands are in
+ * flight already.
+ *
  * Return: 0, a positive NVMe status, or a negative errno (-ENODEV when the
  * admin queue is down, -ETIMEDOUT).
  */
@@ -108,25 +219,20 @@ int nvi_submit_admin(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
 		     u64 *result, unsigned int timeout)
 {
 	struct nvi_queue *aq = &ctrl->queues[0];
+	struct nvi_admin_slot *slot;
 	int ret;
 
-	mutex_lock(&ctrl->admin_lock);
+	slot = nvi_admin_get(ctrl);
 	if (!READ_ONCE(aq->enabled)) {
 		ret = -ENODEV;
 		goto out;
 	}
-	reinit_completion(&ctrl->admin_done);
-	ctrl->admin_cid = (ctrl->admin_cid + 1) & 0x7fff;
-	cmd->common.command_id = ctrl->admin_cid;
-	ctrl->admin_status = 0;
-	ctrl->admin_result = 0;
+	cmd->common.command_id = slot->cid;
 	nvi_submit_cmd(aq, cmd, true);
-	if (!wait_for_completion_timeout(&ctrl->admin_done,
+	if (!wait_for_completion_timeout(&slot->done,
 					 timeout ?: NVI_ADMIN_TIMEOUT)) {
 		nvi_poll_cq(aq);
-		if (!completion_done(&ctrl->admin_done)) {
-			/* forget it: a late completion no longer matches */
-			ctrl->admin_cid = (ctrl->admin_cid + 1) & 0x7fff;
+		if (nvi_admin_forget(ctrl, slot)) {
 			/*
 			 * The controller may still be working on it, with the
 			 * caller's buffer mapped for DMA: stop the controller
@@ -142,11 +248,11 @@ int nvi_submit_admin(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
 			goto out;
 		}
 	}
-	ret = ctrl->admin_status;
+	ret = slot->status;
 	if (result)
-		*result = ctrl->admin_result;
+		*result = slot->result;
 out:
-	mutex_unlock(&ctrl->admin_lock);
+	nvi_admin_put(ctrl, slot);
 	return ret;
 }
 

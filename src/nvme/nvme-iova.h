@@ -15,6 +15,7 @@
 #include <linux/pci.h>
 #include <linux/rwsem.h>
 #include <linux/scatterlist.h>
+#include <linux/semaphore.h>
 #include <linux/workqueue.h>
 
 #include "dma-api.h"
@@ -135,6 +136,23 @@ struct nvi_list {
 	struct dma_pool *pool;
 };
 
+/*
+ * An admin command in flight, waited for by its submitter.  Its command id
+ * is the slot's index in the low bits and a generation above them, so a
+ * late completion of an older command on the slot does not match; the
+ * fields below done are written under the admin queue's cq_lock.
+ */
+#define NVI_ADMIN_SLOTS		8
+#define NVI_ADMIN_NO_CID	0xffff	/* no command (ids are 15 bits) */
+
+struct nvi_admin_slot {
+	struct completion done;
+	u16 cid;
+	u16 gen;
+	u16 status;
+	u64 result;
+};
+
 /* Request private data (blk-mq pdu) */
 struct nvi_iod {
 	struct nvme_command cmd;
@@ -187,15 +205,11 @@ struct nvi_ctrl {
 	struct dma_pool *list_pool;	/* NVI_PAGE_SIZE lists */
 	struct dma_pool *small_pool;	/* NVI_SMALL_LIST lists */
 
-	/* admin queue: one command at a time */
 	struct mutex shutdown_lock;	/* nvi_dev_disable() one at a time */
-	struct mutex admin_lock;
-	struct completion admin_done;
-	u16 admin_cid;
-	u16 admin_status;
-	u64 admin_result;
-	void *admin_list;
-	dma_addr_t admin_list_dma;
+	/* admin queue: up to NVI_ADMIN_SLOTS commands, each waited for */
+	struct semaphore admin_free;	/* slots not in use */
+	unsigned long admin_busy;	/* bitmap of the slots in use */
+	struct nvi_admin_slot admin[NVI_ADMIN_SLOTS];
 
 	/* identify data */
 	char serial[21];
@@ -271,6 +285,9 @@ const char *nvi_map_mode_name(int mode);
 bool nvi_change_state(struct nvi_ctrl *ctrl, enum nvi_state new);
 const char *nvi_state_name(enum nvi_state state);
 blk_status_t nvi_error_status(u16 status);
+void nvi_admin_init(struct nvi_ctrl *ctrl);
+void nvi_admin_complete(struct nvi_ctrl *ctrl, u16 cid, u16 status, u64 result);
+void nvi_admin_cancel(struct nvi_ctrl *ctrl);
 int nvi_submit_admin(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
 		     u64 *result, unsigned int timeout);
 int nvi_admin_data(struct nvi_ctrl *ctrl, struct nvme_command *cmd,

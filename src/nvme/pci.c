@@ -95,10 +95,7 @@ static void nvi_dev_disable(struct nvi_ctrl *ctrl, bool shutdown)
 	 */
 	pci_clear_master(ctrl->pdev);
 	nvi_cancel_requests(ctrl);
-	if (!completion_done(&ctrl->admin_done)) {
-		ctrl->admin_status = NVME_SC_HOST_ABORTED_CMD;
-		complete(&ctrl->admin_done);
-	}
+	nvi_admin_cancel(ctrl);
 	mutex_unlock(&ctrl->shutdown_lock);
 }
 
@@ -218,8 +215,7 @@ static int nvi_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ctrl->state = NVI_NEW;
 	spin_lock_init(&ctrl->state_lock);
 	mutex_init(&ctrl->shutdown_lock);
-	mutex_init(&ctrl->admin_lock);
-	init_completion(&ctrl->admin_done);
+	nvi_admin_init(ctrl);
 	mutex_init(&ctrl->ns_lock);
 	INIT_LIST_HEAD(&ctrl->namespaces);
 	init_rwsem(&ctrl->ioctl_rwsem);

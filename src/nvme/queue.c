@@ -112,11 +112,8 @@ static void nvi_handle_cqe(struct nvi_queue *nvmeq, struct nvme_completion *cqe,
 	struct nvi_iod *iod;
 
 	if (!nvmeq->qid) {
-		if (cid != ctrl->admin_cid || completion_done(&ctrl->admin_done))
-			return;	/* late, or an event we never asked for */
-		ctrl->admin_status = le16_to_cpu(cqe->status) >> 1;
-		ctrl->admin_result = le64_to_cpu(cqe->result.u64);
-		complete(&ctrl->admin_done);
+		nvi_admin_complete(ctrl, cid, le16_to_cpu(cqe->status) >> 1,
+				   le64_to_cpu(cqe->result.u64));
 		return;
 	}
 	if (unlikely(tag >= ctrl->tagset.queue_depth)) {
