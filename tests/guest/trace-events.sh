@@ -112,7 +112,8 @@ function val(k,   i, f) {
 	if (val("bytes") != bs) c["submit_odd_size"]++
 }
 / nvme_iova_complete: / {
-	c["complete"]++; if (val("status") != "0") c["complete_error"]++
+	c["complete"]++; s = val("status")
+	if (s != "0x0" && s != "0") c["complete_error"]++
 }
 / dmashim_try_alloc: / {
 	if (val("result") == "ok") c["alloc_ok"]++; else c["alloc_fallback"]++
