@@ -161,6 +161,31 @@ echo "nvme_iova_complete: $(cnt complete) (status not 0: $(cnt complete_error))"
 [ "$(cnt complete)" = $ios ] || fail "$(cnt complete) completions for $ios requests"
 [ "$(cnt complete_error)" = 0 ] || fail "$(cnt complete_error) completions with an error status"
 
+# With perf in the image (scripts/mkinitramfs.py --tool /usr/bin/perf):
+# perf stat counts the events over K more reads, perf record takes two.
+if command -v perf >/dev/null; then
+	k=10
+	evs="nvme_iova:nvme_iova_submit nvme_iova:nvme_iova_complete"
+	[ $shim = 0 ] || evs="$evs dma_iova_shim:dmashim_try_alloc dma_iova_shim:dmashim_sync dma_iova_shim:dmashim_teardown"
+	set --
+	for e in $evs; do set -- "$@" -e "$e"; done
+	perf stat -x, -a "$@" -- dd if="$dev" of=/dev/null bs=$bs count=$k \
+		iflag=direct 2>/tmp/perf.stat || { cat /tmp/perf.stat; fail "perf stat failed"; }
+	for e in $evs; do
+		v=$(awk -F, -v e="$e" '$3 == e { print $1 }' /tmp/perf.stat)
+		echo "perf stat: $e $v for $k reads"
+		[ "$v" = $k ] || fail "perf stat counted ${v:-nothing} $e for $k reads"
+	done
+	set -- -e 'nvme_iova:*'
+	[ $shim = 0 ] || set -- "$@" -e 'dma_iova_shim:*'
+	perf record -q -a "$@" -o /tmp/perf.data -- dd if="$dev" of=/dev/null \
+		bs=$bs count=2 iflag=direct 2>/tmp/perf.out ||
+		{ cat /tmp/perf.out; fail "perf record failed"; }
+	perf script -i /tmp/perf.data 2>&1 | head -n 80 |
+		sed 's/^/@@DATA perf-script /' >/dev/ttyS1
+	echo "perf record: $(perf script -i /tmp/perf.data 2>/dev/null | wc -l) records of 2 reads"
+fi
+
 if [ $shim = 0 ]; then
 	echo "nvme_iova maps through the kernel's own API: no dma_iova_shim events to count"
 	tr_off
