@@ -95,16 +95,16 @@ TRACE_DEFINE_ENUM(DMASHIM_TRACE_FLUSH_BATCH);
  * fallback_<name> counters of debugfs (dmashim_fallback_names, stats.c).
  */
 TRACE_EVENT(dmashim_try_alloc,
-	    TP_PROTO(struct device *dev, size_t size, dma_addr_t iova,
-		     enum dmashim_fallback result),
-	    TP_ARGS(dev, size, iova, result),
+	    TP_PROTO(struct device *dev, struct dma_iova_state *state,
+		     size_t size, enum dmashim_fallback result),
+	    TP_ARGS(dev, state, size, result),
 	    TP_STRUCT__entry(__string(dev, dev_name(dev))
 			     __field(u64, size)
 			     __field(u64, iova)
 			     __field(int, result)),
 	    TP_fast_assign(dmashim_assign_str(dev, dev_name(dev));
 			   __entry->size = size;
-			   __entry->iova = iova;
+			   __entry->iova = state->addr;
 			   __entry->result = result;),
 	    TP_printk("%s size=%llu iova=%#llx result=%s",
 		      __get_str(dev), __entry->size, __entry->iova,
@@ -124,16 +124,16 @@ TRACE_EVENT(dmashim_try_alloc,
 
 /* dma_iova_link(): the part at @iova, @ret 0 or the errno it returned */
 TRACE_EVENT(dmashim_link,
-	    TP_PROTO(struct device *dev, dma_addr_t iova, phys_addr_t phys,
-		     size_t size, int ret),
-	    TP_ARGS(dev, iova, phys, size, ret),
+	    TP_PROTO(struct device *dev, struct dma_iova_state *state,
+		     size_t offset, phys_addr_t phys, size_t size, int ret),
+	    TP_ARGS(dev, state, offset, phys, size, ret),
 	    TP_STRUCT__entry(__string(dev, dev_name(dev))
 			     __field(u64, iova)
 			     __field(u64, phys)
 			     __field(u64, size)
 			     __field(int, ret)),
 	    TP_fast_assign(dmashim_assign_str(dev, dev_name(dev));
-			   __entry->iova = iova;
+			   __entry->iova = state->addr + offset;
 			   __entry->phys = phys;
 			   __entry->size = size;
 			   __entry->ret = ret;),
@@ -144,14 +144,15 @@ TRACE_EVENT(dmashim_link,
 
 /* dma_iova_sync() of a range the shim holds */
 TRACE_EVENT(dmashim_sync,
-	    TP_PROTO(struct device *dev, dma_addr_t iova, size_t size, int ret),
-	    TP_ARGS(dev, iova, size, ret),
+	    TP_PROTO(struct device *dev, struct dma_iova_state *state,
+		     size_t offset, size_t size, int ret),
+	    TP_ARGS(dev, state, offset, size, ret),
 	    TP_STRUCT__entry(__string(dev, dev_name(dev))
 			     __field(u64, iova)
 			     __field(u64, size)
 			     __field(int, ret)),
 	    TP_fast_assign(dmashim_assign_str(dev, dev_name(dev));
-			   __entry->iova = iova;
+			   __entry->iova = state->addr + offset;
 			   __entry->size = size;
 			   __entry->ret = ret;),
 	    TP_printk("%s iova=%#llx size=%llu ret=%d",
@@ -166,16 +167,16 @@ TRACE_EVENT(dmashim_sync,
  */
 TRACE_EVENT(dmashim_teardown,
 	    TP_PROTO(struct dmashim_ctx *ctx, enum dmashim_teardown_op op,
-		     dma_addr_t iova, size_t size, size_t unmapped, bool hold,
-		     bool defer),
-	    TP_ARGS(ctx, op, iova, size, unmapped, hold, defer),
+		     struct dma_iova_state *state, size_t offset, size_t size,
+		     size_t unmapped, bool hold, bool defer),
+	    TP_ARGS(ctx, op, state, offset, size, unmapped, hold, defer),
 	    TP_STRUCT__entry(__string(dev, dev_name(ctx->dev))
 			     __field(u64, iova)
 			     __field(u64, size)
 			     __field(u8, op)
 			     __field(u8, flush)),
 	    TP_fast_assign(dmashim_assign_str(dev, dev_name(ctx->dev));
-			   __entry->iova = iova;
+			   __entry->iova = state->addr + offset;
 			   __entry->size = size;
 			   __entry->op = op;
 			   __entry->flush = dmashim_trace_flush_of(ctx, op,
