@@ -15,6 +15,8 @@
 #    fq_flushes; fallbacks: fallback_*).  With the kernel's own API (7.x)
 #    there is no shim to count: only the driver's events are checked.
 # The figures are printed; a sample of the records goes to the data port.
+# Where the image has perf or trace-cmd (scripts/mkinitramfs.py --tool),
+# they record and count the events too.
 # nvi.trace_ios=N (default 100); nvi.trace_skip=EVENT leaves that event
 # off (a negative control: the counts must then disagree).
 # shellcheck source=nvme-lib.sh
@@ -184,6 +186,22 @@ if command -v perf >/dev/null; then
 	perf script -i /tmp/perf.data 2>&1 | head -n 80 |
 		sed 's/^/@@DATA perf-script /' >/dev/ttyS1
 	echo "perf record: $(perf script -i /tmp/perf.data 2>/dev/null | wc -l) records of 2 reads"
+fi
+
+# With trace-cmd in the image (--tool /usr/bin/trace-cmd): two more reads
+# recorded by trace-cmd record; its report goes to the data port.
+if command -v trace-cmd >/dev/null; then
+	set -- -e nvme_iova
+	[ $shim = 0 ] || set -- "$@" -e dma_iova_shim
+	trace-cmd record -q "$@" -o /tmp/tc.dat dd if="$dev" of=/dev/null \
+		bs=$bs count=2 iflag=direct >/tmp/tc.out 2>&1 ||
+		{ cat /tmp/tc.out; fail "trace-cmd record failed"; }
+	trace-cmd report -i /tmp/tc.dat >/tmp/tc.txt 2>&1 ||
+		{ cat /tmp/tc.txt; fail "trace-cmd report failed"; }
+	head -n 80 /tmp/tc.txt | sed 's/^/@@DATA trace-cmd /' >/dev/ttyS1
+	v=$(grep -c ' nvme_iova_submit: ' /tmp/tc.txt)
+	echo "trace-cmd record: $v nvme_iova_submit for 2 reads"
+	[ "$v" = 2 ] || fail "trace-cmd recorded $v nvme_iova_submit for 2 reads"
 fi
 
 if [ $shim = 0 ]; then
