@@ -252,4 +252,17 @@ dmashim_gather_freelist(struct iommu_iotlb_gather *g)
 #endif
 }
 
+/*
+ * In a trace event's TP_fast_assign(): copy the string of a __string()
+ * field from its source.  v6.10 dropped __assign_str()'s second argument
+ * (the source __string() already names); there @src is evaluated for
+ * nothing, which the compiler drops.
+ */
+#ifdef HAVE_TRACE_ASSIGN_STR_ONE_ARG
+#define dmashim_assign_str(dst, src)	\
+	do { (void)(src); __assign_str(dst); } while (0)
+#else
+#define dmashim_assign_str(dst, src)	__assign_str(dst, src)
+#endif
+
 #endif /* DMASHIM_COMPAT_H */

@@ -7,6 +7,7 @@
  * and the tag set.
  */
 #include "nvme-iova.h"
+#include "trace.h"
 
 static blk_status_t nvi_setup_rw(struct nvi_ns *ns, struct request *rq,
 				 struct nvme_command *c)
@@ -130,6 +131,7 @@ static blk_status_t nvi_queue_rq(struct blk_mq_hw_ctx *hctx,
 	blk_mq_start_request(rq);
 	iod->genctr++;
 	iod->cmd.common.command_id = nvi_cid(rq);
+	trace_nvme_iova_submit(nvmeq, rq);
 	nvi_submit_cmd(nvmeq, &iod->cmd, bd->last);
 	return BLK_STS_OK;
 
@@ -200,6 +202,7 @@ void nvi_complete_rq(struct request *rq)
 	struct nvi_iod *iod = nvi_rq_iod(rq);
 	blk_status_t sts = nvi_error_status(iod->status);
 
+	trace_nvme_iova_complete(nvmeq, rq);
 	nvi_release_rq(rq, NULL);
 	if (nvi_retry_rq(ctrl, rq, iod)) {
 		iod->retries++;
@@ -259,6 +262,7 @@ void nvi_complete_batch(struct io_comp_batch *iob)
 		if (into && iod->mapped && iod->map.mode == NVI_MAP_IOVA &&
 		    dma_use_iova(&iod->map.state))
 			ranges++;
+		trace_nvme_iova_complete(rq->mq_hctx->driver_data, rq);
 		nvi_release_rq(rq, into);
 		iod->retries = 0;
 		rqs++;

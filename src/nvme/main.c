@@ -9,6 +9,9 @@
 
 #include "nvme-iova.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 int nvi_map_mode = NVI_MAP_IOVA;
 int nvi_sgl = NVI_SGL_AUTO;
 unsigned int nvi_io_timeout = 30;

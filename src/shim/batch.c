@@ -22,6 +22,7 @@
 #include <linux/export.h>
 
 #include "shim.h"
+#include "trace.h"
 
 void dmashim_batch_init_ctx(struct dmashim_ctx *ctx)
 {
@@ -119,6 +120,7 @@ static unsigned int dmashim_batch_flush_ring(struct dmashim_ctx *ctx,
 	list_add_tail(&held, &first->fq_node);
 	list_for_each_entry(r, &held, fq_node)
 		n++;
+	trace_dmashim_batch_flush(ctx, &held);
 	dmashim_flush_ranges(ctx, &held);
 	dmashim_batch_count(ctx, n);
 	return n;

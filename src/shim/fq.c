@@ -17,6 +17,7 @@
  * still translate it.
  */
 #include "shim.h"
+#include "trace.h"
 
 #define DMASHIM_FQ_MAX		256
 #define DMASHIM_FQ_MAX_PAGES	8192	/* granules of IOVA space held back */
@@ -84,6 +85,7 @@ void dmashim_fq_flush(struct dmashim_ctx *ctx)
 	spin_unlock_irqrestore(&ctx->fq_lock, flags);
 	if (list_empty(&batch))
 		return;
+	trace_dmashim_fq_flush(ctx, &batch);
 	dmashim_flush_ranges(ctx, &batch);
 	this_cpu_inc(ctx->stats->fq_flushes);
 }

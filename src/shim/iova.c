@@ -16,6 +16,7 @@
 #include <linux/export.h>
 
 #include "shim.h"
+#include "trace.h"
 
 static inline size_t dmashim_granule(struct dmashim_ctx *ctx)
 {
@@ -153,11 +154,13 @@ bool dmashim_iova_try_alloc(struct device *dev, struct dma_iova_state *state,
 	state->addr = ((dma_addr_t)pfn << ctx->shift) + pad;
 	state->__size = size;
 	this_cpu_inc(ctx->stats->allocs);
+	trace_dmashim_try_alloc(dev, state, size, DMASHIM_FB_MAX);
 	rcu_read_unlock();
 	return true;
 
 fallback:
 	dmashim_count_fallback(ctx, why);
+	trace_dmashim_try_alloc(dev, state, size, why);
 	rcu_read_unlock();
 	return false;
 }
@@ -301,6 +304,7 @@ int dmashim_iova_link(struct device *dev, struct dma_iova_state *state,
 out_err:
 	this_cpu_inc(ctx->stats->link_errors);
 out:
+	trace_dmashim_link(dev, state, offset, phys, size, ret);
 	rcu_read_unlock();
 	return ret;
 }
@@ -332,6 +336,7 @@ int dmashim_iova_sync(struct device *dev, struct dma_iova_state *state,
 		ret = dmashim_ops_sync_map(ctx->domain, state->addr + offset,
 					   size);
 		this_cpu_inc(ctx->stats->syncs);
+		trace_dmashim_sync(dev, state, offset, size, ret);
 	}
 	rcu_read_unlock();
 	return ret;
@@ -428,6 +433,8 @@ void dmashim_teardown(struct device *dev, struct dma_iova_state *state,
 		  unmapped, len);
 	if (len)
 		this_cpu_inc(ctx->stats->unlinks);
+	trace_dmashim_teardown(ctx, op, state, offset, size, unmapped, hold,
+			       defer);
 	if (!free) {
 		if (unmapped)
 			dmashim_ops_iotlb_sync(ctx->domain, &gather);

@@ -8,6 +8,9 @@
 
 #include "shim.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 static int __init dma_iova_shim_init(void)
 {
 	int ret;
