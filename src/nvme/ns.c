@@ -179,7 +179,10 @@ free_id:
  * @ctrl: live controller
  *
  * Reads the active namespace list (CNS 02h); namespaces that disappeared
- * are left alone (a rescan only adds).
+ * are left alone (a rescan only adds).  One scan at a time (scan_lock, as
+ * nvme-pci's scan work): probe's scan and rescan ioctls, which may start
+ * as soon as the character device exists, would otherwise both find a new
+ * namespace unknown and add it twice.
  */
 int nvi_scan_namespaces(struct nvi_ctrl *ctrl)
 {
@@ -190,6 +193,7 @@ int nvi_scan_namespaces(struct nvi_ctrl *ctrl)
 	list = kzalloc(NVI_PAGE_SIZE, GFP_KERNEL);
 	if (!list)
 		return -ENOMEM;
+	mutex_lock(&ctrl->scan_lock);
 	c.identify.opcode = nvme_admin_identify;
 	c.identify.cns = NVME_ID_CNS_NS_ACTIVE_LIST;
 	c.identify.nsid = 0;
@@ -213,6 +217,7 @@ int nvi_scan_namespaces(struct nvi_ctrl *ctrl)
 	}
 	ret = 0;
 out:
+	mutex_unlock(&ctrl->scan_lock);
 	kfree(list);
 	return ret;
 }

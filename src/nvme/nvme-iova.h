@@ -225,6 +225,7 @@ struct nvi_ctrl {
 	bool sgl_supported;
 	u32 nn;
 
+	struct mutex scan_lock;		/* one namespace scan at a time */
 	struct mutex ns_lock;		/* the namespaces list */
 	struct list_head namespaces;
 	struct rw_semaphore ioctl_rwsem;

@@ -216,6 +216,7 @@ static int nvi_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	spin_lock_init(&ctrl->state_lock);
 	mutex_init(&ctrl->shutdown_lock);
 	nvi_admin_init(ctrl);
+	mutex_init(&ctrl->scan_lock);
 	mutex_init(&ctrl->ns_lock);
 	INIT_LIST_HEAD(&ctrl->namespaces);
 	init_rwsem(&ctrl->ioctl_rwsem);
