@@ -216,6 +216,12 @@ struct nvi_ctrl {
 	struct list_head namespaces;
 	struct rw_semaphore ioctl_rwsem;
 	struct work_struct reset_work;
+	/*
+	 * The first half of a reset (controller stopped, requests requeued)
+	 * is done, by the reset work or by an FLR or PCI error handler that
+	 * leaves the second half to the reset work (pci.c)
+	 */
+	bool reset_stopped;
 
 	/* batched strict unmapping (dma_iova_batch_defers(), batch_unmap) */
 	bool iova_batch_defers;

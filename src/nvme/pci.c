@@ -33,6 +33,8 @@ static int nvi_dev_enable(struct nvi_ctrl *ctrl, bool first)
 		if (ret)
 			return ret;
 		pci_set_master(ctrl->pdev);
+		/* what the next error recovery's slot_reset restores */
+		pci_save_state(ctrl->pdev);
 	}
 	ret = nvi_enable_admin(ctrl);
 	if (ret)
@@ -74,7 +76,9 @@ static void nvi_dev_disable(struct nvi_ctrl *ctrl, bool shutdown)
 	int i;
 
 	mutex_lock(&ctrl->shutdown_lock);
-	alive = pci_device_is_present(ctrl->pdev) &&
+	/* a frozen channel (PCI error recovery) must not be touched */
+	alive = !pci_channel_offline(ctrl->pdev) &&
+		pci_device_is_present(ctrl->pdev) &&
 		readl(ctrl->bar + NVME_REG_CSTS) != ~0U;
 
 	if (alive) {
@@ -108,16 +112,26 @@ void nvi_disable_ctrl(struct nvi_ctrl *ctrl)
 	nvi_dev_disable(ctrl, false);
 }
 
-static void nvi_reset_work(struct work_struct *work)
+/*
+ * The two halves of a reset.  nvi_reset_stop() quiesces the namespaces and
+ * disables the controller: what it held is requeued (the state is
+ * RESETTING), to be sent again by nvi_reset_restart(), which brings the
+ * controller back (or declares it dead) and restarts the queues.  The reset
+ * work runs both; an FLR (reset_prepare/reset_done) and PCI error recovery
+ * (error_detected/slot_reset) run the first half themselves, before the
+ * function or the link is reset, and leave the second to the reset work.
+ */
+static void nvi_reset_stop(struct nvi_ctrl *ctrl)
 {
-	struct nvi_ctrl *ctrl = container_of(work, struct nvi_ctrl, reset_work);
-	int ret;
-
-	if (ctrl->state != NVI_RESETTING)
-		return;
-	dev_info(ctrl->dev, "resetting controller\n");
 	nvi_kick_namespaces(ctrl, true);
 	nvi_dev_disable(ctrl, false);
+	ctrl->reset_stopped = true;
+}
+
+static void nvi_reset_restart(struct nvi_ctrl *ctrl)
+{
+	int ret;
+
 	ret = nvi_dev_enable(ctrl, false);
 	if (ret) {
 		dev_err(ctrl->dev, "reset failed (%d), controller is dead\n",
@@ -127,7 +141,38 @@ static void nvi_reset_work(struct work_struct *work)
 	} else if (!nvi_change_state(ctrl, NVI_LIVE)) {
 		dev_info(ctrl->dev, "removed while resetting\n");
 	}
+	ctrl->reset_stopped = false;
 	nvi_kick_namespaces(ctrl, false);
+}
+
+static void nvi_reset_work(struct work_struct *work)
+{
+	struct nvi_ctrl *ctrl = container_of(work, struct nvi_ctrl, reset_work);
+
+	if (ctrl->state != NVI_RESETTING)
+		return;
+	dev_info(ctrl->dev, "resetting controller\n");
+	if (!ctrl->reset_stopped)
+		nvi_reset_stop(ctrl);
+	nvi_reset_restart(ctrl);
+}
+
+/*
+ * Move a live controller to RESETTING for a reset driven from outside the
+ * reset work (FLR, PCI error recovery, shutdown), after any reset in
+ * progress: false if the controller is not live then (dead, going away).
+ * The caller holds the PCI device lock, so remove cannot run meanwhile.
+ */
+static bool nvi_claim_reset(struct nvi_ctrl *ctrl)
+{
+	while (!nvi_change_state(ctrl, NVI_RESETTING)) {
+		if (READ_ONCE(ctrl->state) != NVI_RESETTING)
+			return false;
+		/* a reset is scheduled or running: let it finish */
+		flush_work(&ctrl->reset_work);
+		cond_resched();
+	}
+	return true;
 }
 
 void nvi_schedule_reset(struct nvi_ctrl *ctrl)
@@ -166,6 +211,8 @@ static int nvi_pci_enable(struct nvi_ctrl *ctrl)
 		ret = -ENOMEM;
 		goto release;
 	}
+	/* for slot_reset after an error reset the link */
+	pci_save_state(pdev);
 	ctrl->cap = lo_hi_readq(ctrl->bar + NVME_REG_CAP);
 	if (ctrl->cap == ~0ULL) {
 		ret = -ENODEV;
@@ -346,13 +393,131 @@ static void nvi_remove(struct pci_dev *pdev)
 	put_device(&ctrl->device);
 }
 
+/* Requests the controller holds (started, not completed). */
+static bool nvi_count_busy(struct request *rq, void *data)
+{
+	unsigned int *n = data;
+
+	if (blk_mq_request_started(rq) && !blk_mq_request_completed(rq))
+		(*n)++;
+	return true;
+}
+
+#ifndef HAVE_BUSY_TAG_ITER_NO_RESERVED
+static bool nvi_count_busy_cb(struct request *rq, void *data, bool reserved)
+{
+	return nvi_count_busy(rq, data);
+}
+#else
+#define nvi_count_busy_cb	nvi_count_busy
+#endif
+
+/*
+ * Power off or reboot, I/O may be in flight: as nvme-pci, an orderly
+ * shutdown (CC.SHN) after any reset in progress, and what the controller
+ * held is requeued into the quiesced queues, where it stays: nothing is
+ * failed to its submitter, nothing is sent again, and no interrupt or DMA
+ * comes from the controller afterwards.
+ */
 static void nvi_shutdown(struct pci_dev *pdev)
 {
 	struct nvi_ctrl *ctrl = pci_get_drvdata(pdev);
+	unsigned int busy = 0;
 
-	if (ctrl && ctrl->state == NVI_LIVE)
-		nvi_shutdown_cc(ctrl);
+	if (!ctrl || !nvi_claim_reset(ctrl))
+		return;
+	if (ctrl->tagset_ready)
+		blk_mq_tagset_busy_iter(&ctrl->tagset, nvi_count_busy_cb, &busy);
+	nvi_kick_namespaces(ctrl, true);
+	nvi_dev_disable(ctrl, true);
+	dev_info(ctrl->dev, "shut down (CC.SHN) with %u request(s) in flight, requeued\n",
+		 busy);
 }
+
+/*
+ * A function-level reset (sysfs reset, VFIO, ...) is about to reset the
+ * controller under us: stop it and keep its requests.  The PCI core saves
+ * and restores the config space around the reset itself.
+ */
+static void nvi_reset_prepare(struct pci_dev *pdev)
+{
+	struct nvi_ctrl *ctrl = pci_get_drvdata(pdev);
+
+	if (!nvi_claim_reset(ctrl))
+		return;
+	dev_info(ctrl->dev, "function reset: stopping the controller\n");
+	nvi_reset_stop(ctrl);
+}
+
+static void nvi_reset_done(struct pci_dev *pdev)
+{
+	struct nvi_ctrl *ctrl = pci_get_drvdata(pdev);
+
+	if (!ctrl->reset_stopped)
+		return;
+	queue_work(nvi_wq, &ctrl->reset_work);
+	flush_work(&ctrl->reset_work);
+}
+
+static pci_ers_result_t nvi_error_detected(struct pci_dev *pdev,
+					   pci_channel_state_t state)
+{
+	struct nvi_ctrl *ctrl = pci_get_drvdata(pdev);
+
+	switch (state) {
+	case pci_channel_io_normal:
+		/* the link still works: nothing to stop */
+		dev_info(ctrl->dev, "PCI error (normal channel), continuing\n");
+		return PCI_ERS_RESULT_CAN_RECOVER;
+	case pci_channel_io_frozen:
+		dev_warn(ctrl->dev, "PCI error (frozen channel), stopping the controller until the slot reset\n");
+		if (nvi_claim_reset(ctrl))
+			nvi_reset_stop(ctrl);
+		else if (ctrl->state == NVI_DEAD)
+			return PCI_ERS_RESULT_DISCONNECT;
+		return PCI_ERS_RESULT_NEED_RESET;
+	case pci_channel_io_perm_failure:
+	default:
+		dev_warn(ctrl->dev, "PCI error (permanent failure), controller is dead\n");
+		/* no reset is coming: fail everything, queued or held */
+		flush_work(&ctrl->reset_work);
+		nvi_change_state(ctrl, NVI_DEAD);
+		nvi_dev_disable(ctrl, false);
+		if (ctrl->reset_stopped) {
+			ctrl->reset_stopped = false;
+			nvi_kick_namespaces(ctrl, false);
+		}
+		return PCI_ERS_RESULT_DISCONNECT;
+	}
+}
+
+static pci_ers_result_t nvi_slot_reset(struct pci_dev *pdev)
+{
+	struct nvi_ctrl *ctrl = pci_get_drvdata(pdev);
+
+	dev_info(ctrl->dev, "slot reset: restarting the controller\n");
+	pci_restore_state(pdev);
+	if (ctrl->reset_stopped)
+		queue_work(nvi_wq, &ctrl->reset_work);
+	return PCI_ERS_RESULT_RECOVERED;
+}
+
+static void nvi_error_resume(struct pci_dev *pdev)
+{
+	struct nvi_ctrl *ctrl = pci_get_drvdata(pdev);
+
+	flush_work(&ctrl->reset_work);
+	dev_info(ctrl->dev, "PCI error recovery done, controller %s\n",
+		 nvi_state_name(ctrl->state));
+}
+
+static const struct pci_error_handlers nvi_err_handler = {
+	.error_detected	= nvi_error_detected,
+	.slot_reset	= nvi_slot_reset,
+	.resume		= nvi_error_resume,
+	.reset_prepare	= nvi_reset_prepare,
+	.reset_done	= nvi_reset_done,
+};
 
 /*
  * Matches nothing by itself: no MODULE_DEVICE_TABLE, so the module is never
@@ -369,4 +534,5 @@ struct pci_driver nvi_driver = {
 	.probe		= nvi_probe,
 	.remove		= nvi_remove,
 	.shutdown	= nvi_shutdown,
+	.err_handler	= &nvi_err_handler,
 };
