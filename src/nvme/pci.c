@@ -15,6 +15,26 @@
 #include "nvme-iova.h"
 
 /*
+ * The config space a link reset loses, for slot_reset to restore: saved
+ * in the PCI device and, as an FLR's own save and restore overwrite that,
+ * in a copy of ours.
+ */
+static void nvi_save_config(struct nvi_ctrl *ctrl)
+{
+	pci_save_state(ctrl->pdev);
+	kfree(ctrl->pci_state);
+	ctrl->pci_state = pci_store_saved_state(ctrl->pdev);
+}
+
+static void nvi_restore_config(struct nvi_ctrl *ctrl)
+{
+	if (ctrl->pci_state)
+		pci_load_saved_state(ctrl->pdev, ctrl->pci_state);
+	pci_restore_state(ctrl->pdev);
+	ctrl->config_lost = false;
+}
+
+/*
  * Bring the controller from disabled to live with nr_io_queues I/O queues
  * (after a reset: the same number as before, the tag set depends on it).
  */
@@ -33,8 +53,7 @@ static int nvi_dev_enable(struct nvi_ctrl *ctrl, bool first)
 		if (ret)
 			return ret;
 		pci_set_master(ctrl->pdev);
-		/* what the next error recovery's slot_reset restores */
-		pci_save_state(ctrl->pdev);
+		nvi_save_config(ctrl);
 	}
 	ret = nvi_enable_admin(ctrl);
 	if (ret)
@@ -117,15 +136,17 @@ void nvi_disable_ctrl(struct nvi_ctrl *ctrl)
  * disables the controller: what it held is requeued (the state is
  * RESETTING), to be sent again by nvi_reset_restart(), which brings the
  * controller back (or declares it dead) and restarts the queues.  The reset
- * work runs both; an FLR (reset_prepare/reset_done) and PCI error recovery
- * (error_detected/slot_reset) run the first half themselves, before the
- * function or the link is reset, and leave the second to the reset work.
+ * work runs both; an FLR (reset_prepare) and PCI error recovery
+ * (error_detected) run the first half themselves, before the function or
+ * the link is reset, mark it done with reset_stopped, and leave the second
+ * to the reset work (reset_done, slot_reset).
  */
 static void nvi_reset_stop(struct nvi_ctrl *ctrl)
 {
+	if (ctrl->reset_stopped)
+		return;
 	nvi_kick_namespaces(ctrl, true);
 	nvi_dev_disable(ctrl, false);
-	ctrl->reset_stopped = true;
 }
 
 static void nvi_reset_restart(struct nvi_ctrl *ctrl)
@@ -152,8 +173,7 @@ static void nvi_reset_work(struct work_struct *work)
 	if (ctrl->state != NVI_RESETTING)
 		return;
 	dev_info(ctrl->dev, "resetting controller\n");
-	if (!ctrl->reset_stopped)
-		nvi_reset_stop(ctrl);
+	nvi_reset_stop(ctrl);
 	nvi_reset_restart(ctrl);
 }
 
@@ -161,7 +181,10 @@ static void nvi_reset_work(struct work_struct *work)
  * Move a live controller to RESETTING for a reset driven from outside the
  * reset work (FLR, PCI error recovery, shutdown), after any reset in
  * progress: false if the controller is not live then (dead, going away).
- * The caller holds the PCI device lock, so remove cannot run meanwhile.
+ * A controller an earlier error recovery stopped and never restarted (its
+ * link reset failed: no slot_reset came) is taken over as it is.  The
+ * caller holds the PCI device lock: remove, the other error and reset
+ * callbacks, and so every setter of reset_stopped, are kept out.
  */
 static bool nvi_claim_reset(struct nvi_ctrl *ctrl)
 {
@@ -170,6 +193,8 @@ static bool nvi_claim_reset(struct nvi_ctrl *ctrl)
 			return false;
 		/* a reset is scheduled or running: let it finish */
 		flush_work(&ctrl->reset_work);
+		if (ctrl->reset_stopped && READ_ONCE(ctrl->state) == NVI_RESETTING)
+			return true;
 		cond_resched();
 	}
 	return true;
@@ -211,8 +236,7 @@ static int nvi_pci_enable(struct nvi_ctrl *ctrl)
 		ret = -ENOMEM;
 		goto release;
 	}
-	/* for slot_reset after an error reset the link */
-	pci_save_state(pdev);
+	nvi_save_config(ctrl);
 	ctrl->cap = lo_hi_readq(ctrl->bar + NVME_REG_CAP);
 	if (ctrl->cap == ~0ULL) {
 		ret = -ENODEV;
@@ -231,12 +255,16 @@ unmap:
 release:
 	pci_release_mem_regions(pdev);
 disable:
+	kfree(ctrl->pci_state);
+	ctrl->pci_state = NULL;
 	pci_disable_device(pdev);
 	return ret;
 }
 
 static void nvi_pci_disable(struct nvi_ctrl *ctrl)
 {
+	kfree(ctrl->pci_state);
+	ctrl->pci_state = NULL;
 	iounmap(ctrl->bar);
 	pci_release_mem_regions(ctrl->pdev);
 	pci_disable_device(ctrl->pdev);
@@ -375,6 +403,14 @@ static void nvi_remove(struct pci_dev *pdev)
 		nvi_dev_disable(ctrl, false);
 	}
 	flush_work(&ctrl->reset_work);
+	/*
+	 * Stopped by an error recovery that never restarted it: let what
+	 * waits in the quiesced queues fail, or del_gendisk() waits forever.
+	 */
+	if (ctrl->reset_stopped) {
+		ctrl->reset_stopped = false;
+		nvi_kick_namespaces(ctrl, false);
+	}
 	/* wait for passthrough users; new ones see the state and leave */
 	down_write(&ctrl->ioctl_rwsem);
 	up_write(&ctrl->ioctl_rwsem);
@@ -428,7 +464,8 @@ static void nvi_shutdown(struct pci_dev *pdev)
 		return;
 	if (ctrl->tagset_ready)
 		blk_mq_tagset_busy_iter(&ctrl->tagset, nvi_count_busy_cb, &busy);
-	nvi_kick_namespaces(ctrl, true);
+	if (!ctrl->reset_stopped)
+		nvi_kick_namespaces(ctrl, true);
 	nvi_dev_disable(ctrl, true);
 	dev_info(ctrl->dev, "shut down (CC.SHN) with %u request(s) in flight, requeued\n",
 		 busy);
@@ -447,6 +484,7 @@ static void nvi_reset_prepare(struct pci_dev *pdev)
 		return;
 	dev_info(ctrl->dev, "function reset: stopping the controller\n");
 	nvi_reset_stop(ctrl);
+	ctrl->reset_stopped = true;
 }
 
 static void nvi_reset_done(struct pci_dev *pdev)
@@ -455,6 +493,15 @@ static void nvi_reset_done(struct pci_dev *pdev)
 
 	if (!ctrl->reset_stopped)
 		return;
+	if (ctrl->config_lost) {
+		/*
+		 * An error recovery reset the link, then gave up before
+		 * slot_reset: the config space the PCI core saved for this
+		 * FLR was the blank one, put ours back
+		 */
+		dev_info(ctrl->dev, "restoring the config space the failed error recovery lost\n");
+		nvi_restore_config(ctrl);
+	}
 	queue_work(nvi_wq, &ctrl->reset_work);
 	flush_work(&ctrl->reset_work);
 }
@@ -471,10 +518,14 @@ static pci_ers_result_t nvi_error_detected(struct pci_dev *pdev,
 		return PCI_ERS_RESULT_CAN_RECOVER;
 	case pci_channel_io_frozen:
 		dev_warn(ctrl->dev, "PCI error (frozen channel), stopping the controller until the slot reset\n");
-		if (nvi_claim_reset(ctrl))
+		if (nvi_claim_reset(ctrl)) {
 			nvi_reset_stop(ctrl);
-		else if (ctrl->state == NVI_DEAD)
+			ctrl->reset_stopped = true;
+			/* the link reset that follows blanks the config space */
+			ctrl->config_lost = true;
+		} else if (ctrl->state == NVI_DEAD) {
 			return PCI_ERS_RESULT_DISCONNECT;
+		}
 		return PCI_ERS_RESULT_NEED_RESET;
 	case pci_channel_io_perm_failure:
 	default:
@@ -496,7 +547,7 @@ static pci_ers_result_t nvi_slot_reset(struct pci_dev *pdev)
 	struct nvi_ctrl *ctrl = pci_get_drvdata(pdev);
 
 	dev_info(ctrl->dev, "slot reset: restarting the controller\n");
-	pci_restore_state(pdev);
+	nvi_restore_config(ctrl);
 	if (ctrl->reset_stopped)
 		queue_work(nvi_wq, &ctrl->reset_work);
 	return PCI_ERS_RESULT_RECOVERED;

@@ -19,5 +19,7 @@ setsid fio --name=off --filename="$dev" --allow_file_create=0 --rw=randwrite \
 	--runtime=600 --size=256m >/dev/null 2>&1 </dev/null &
 sleep 2
 kill -0 $! 2>/dev/null || fail "fio did not start"
+# the console shows KERN_INFO from here on (run-vm.py boots with loglevel=5)
+echo 7 >/proc/sys/kernel/printk
 echo "@@EXPECT-POWEROFF $bdf: shut down \\(CC.SHN\\) with [0-9]+ request"
 echo "fio left writing to $dev ($bdf) at depth 64 for the poweroff"
