@@ -31,7 +31,8 @@ QEMU's human monitor (HMP) listens on a unix socket (OUT/hmp.sock, or a
 short path under /tmp when that one is too long).  A guest test asks the
 host to run a monitor command by printing a console line
   @@HMP <seq> <command>
-(tests/guest/lib.sh: hmp); {OUT} in the command becomes the output
+(tests/guest/lib.sh: hmp; a kernel message that the console appends to
+the line is cut off); {OUT} in the command becomes the output
 directory (where the drive images are).  The host runs the commands in
 order, logs each with its reply in OUT/hmp.log and echoes both into
 console.log as "hmp: ..." lines; the guest waits for the command's effect.
@@ -274,7 +275,12 @@ def boot(cmd, logpath, timeout, boot_timeout, verbose, hmp_sock):
                     user_space.set()
                 pos = line.find("@@HMP ")
                 if pos >= 0 and not verdict.KTIME.match(line):
-                    seq, _, command = line[pos + 6:].strip().partition(" ")
+                    req = line[pos + 6:]
+                    # a kernel message the serial port put on the same line
+                    km = verdict.KTIME.search(req)
+                    if km:
+                        req = req[:km.start()]
+                    seq, _, command = req.strip().partition(" ")
                     if command:
                         mon.submit(seq, command)
                 with mon.log_lock:

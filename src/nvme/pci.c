@@ -467,6 +467,8 @@ static void nvi_shutdown(struct pci_dev *pdev)
 	if (!ctrl->reset_stopped)
 		nvi_kick_namespaces(ctrl, true);
 	nvi_dev_disable(ctrl, true);
+	/* stopped for good: a later reset (kexec, FLR) takes it from here */
+	ctrl->reset_stopped = true;
 	dev_info(ctrl->dev, "shut down (CC.SHN) with %u request(s) in flight, requeued\n",
 		 busy);
 }

@@ -9,7 +9,12 @@
 # kernel's AER driver must report the recovery successful (a driver
 # without .err_handler makes it "failed"), the controller must be live
 # again, fio's write + verify must pass and the disk keep its name.
-# Prints how long each recovery took and fio's figures.
+# Prints how long each recovery took and fio's figures.  QEMU 7.2 delivers
+# no correctable error (that round checks fio only), and its root port
+# does not bring the link back after the fatal round's secondary bus
+# reset: the kernel then gives the recovery up before slot_reset, and the
+# test requires an FLR to bring the controller, stopped with its requests,
+# back.  nvi.aer_kinds=a,b picks the rounds (correctable, non-fatal, fatal).
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
 bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
@@ -47,6 +52,7 @@ inject() {
 	_fat=$(cat "/sys/bus/pci/devices/$rp/aer_rootport_total_err_fatal")
 	_nf=$(cat "/sys/bus/pci/devices/$rp/aer_rootport_total_err_nonfatal")
 	echo "nvme-aer: $_kind" >/dev/kmsg
+	sleep 0.2	# its console line out before the @@HMP one
 	# shellcheck disable=SC2086
 	hmp pcie_aer_inject_error $_flags "$rpid" "$_status"
 	case $_kind in
@@ -94,7 +100,14 @@ inject() {
 	aer_since "$_kind" -E "$bdf|$rp" | tail -n 8
 }
 
-inject correctable 0x1 -c		# Receiver Error
-inject non-fatal 0x4000 ""		# Completion Timeout (non-fatal severity)
-inject fatal 0x10 ""			# Data Link Protocol Error (fatal)
+# nvi.aer_kinds=a,b: which injections, in that order (default all three)
+kinds=$(cmdline_arg nvi.aer_kinds | tr ',' ' ')
+for k in ${kinds:-correctable non-fatal fatal}; do
+	case $k in
+	correctable) inject correctable 0x1 -c ;;	# Receiver Error
+	non-fatal) inject non-fatal 0x4000 "" ;;	# Completion Timeout (non-fatal severity)
+	fatal) inject fatal 0x10 "" ;;			# Data Link Protocol Error (fatal)
+	*) fail "unknown nvi.aer_kinds entry $k" ;;
+	esac
+done
 nvi_shim_idle "$bdf" || fail "ranges leaked"

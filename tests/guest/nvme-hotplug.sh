@@ -27,6 +27,7 @@ pid=$!
 sleep 2
 kill -0 $pid 2>/dev/null || { cat /tmp/hot-fio.out; fail "fio ended within 2 s"; }
 echo "nvme-hotplug: device_del" >/dev/kmsg
+sleep 0.2	# its console line out before the @@HMP one
 t0=$(uptime_cs)
 hmp device_del nvme1
 gone() { [ ! -e "/sys/bus/pci/devices/$bdf" ] && [ ! -b "$dev" ] && [ ! -e "/sys/class/nvme_iova/$c" ]; }
@@ -51,6 +52,7 @@ echo "device_del under fio: $bdf gone after $((t_gone / 100)).$((t_gone % 100 / 
 	"fio ended after $((t_fio / 100)).$((t_fio % 100 / 10)) s (status $rc, error ${err:-?}); $shim"
 
 echo "nvme-hotplug: device_add" >/dev/kmsg
+sleep 0.2	# its console line out before the @@HMP one
 t0=$(uptime_cs)
 # QEMU drops a -drive's backend with the device that used it: add it again
 # (an error "Duplicate ID" in hmp.log when it did not)
