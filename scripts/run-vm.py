@@ -21,7 +21,21 @@ NVMe SPEC (comma separated, all optional): size=1G, ns=N (namespaces),
   throttle=IOPS (QEMU block throttling of every namespace's drive to IOPS
   requests per second, reads and writes together: with a deep queue,
   requests wait long enough in QEMU to hit the guest driver's I/O timeout)
-  Controllers get serials ctrl0, ctrl1, ... in order and PCI slots 0x10+i.
+  rp (the controller sits alone behind a hot-pluggable pcie-root-port
+  with id rpN at slot 0x10+i, and the controller on the port's bus: HMP
+  device_del nvmeN / pcie_aer_inject_error rpN work on it).
+  Controllers get serials ctrl0, ctrl1, ... in order and PCI slots 0x10+i;
+  their drives are dNn1, dNn2, ... (NVMe device id nvmeN).
+
+QEMU's human monitor (HMP) listens on a unix socket (OUT/hmp.sock, or a
+short path under /tmp when that one is too long).  A guest test asks the
+host to run a monitor command by printing a console line
+  @@HMP <seq> <command>
+(tests/guest/lib.sh: hmp; a kernel message that the console appends to
+the line is cut off); {OUT} in the command becomes the output
+directory (where the drive images are).  The host runs the commands in
+order, logs each with its reply in OUT/hmp.log and echoes both into
+console.log as "hmp: ..." lines; the guest waits for the command's effect.
 
 --icount SHIFT: the guest's clock counts its instructions (QEMU -icount
   shift=SHIFT: one instruction is 2^SHIFT ns of guest time; sleep=on, so
@@ -35,9 +49,13 @@ NVMe SPEC (comma separated, all optional): size=1G, ns=N (namespaces),
 import argparse
 import json
 import os
+import queue
+import re
+import socket
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -73,7 +91,7 @@ BASE_CMDLINE = ("console=ttyS0,115200 panic=-1 loglevel=5 printk.devkmsg=on "
 
 def parse_nvme(spec, index, outdir):
     opts = {"size": "1G", "ns": "1", "mdts": None, "lbs": None,
-            "blkdebug": None, "once": False, "throttle": None}
+            "blkdebug": None, "once": False, "throttle": None, "rp": False}
     for item in filter(None, spec.split(",")):
         k, _, v = item.partition("=")
         if k not in opts:
@@ -81,7 +99,13 @@ def parse_nvme(spec, index, outdir):
         opts[k] = v if v else True
     serial = f"ctrl{index}"
     args = []
-    ctrl = f"nvme,id=nvme{index},serial={serial},addr={0x10 + index:#x}"
+    if opts["rp"]:
+        # its own hot-pluggable slot (chassis/slot numbers must be unique)
+        args += ["-device", f"pcie-root-port,id=rp{index},chassis={index + 1},"
+                 f"slot={index + 1},addr={0x10 + index:#x}"]
+        ctrl = f"nvme,id=nvme{index},serial={serial},bus=rp{index}"
+    else:
+        ctrl = f"nvme,id=nvme{index},serial={serial},addr={0x10 + index:#x}"
     if opts["mdts"]:
         ctrl += f",mdts={int(opts['mdts'])}"
     args += ["-device", ctrl]
@@ -124,7 +148,79 @@ def _blkdebug_conf(path, what, once):
             f.write("\n")
 
 
-def qemu_command(args, outdir, trace):
+def hmp_socket_path(outdir):
+    """OUT/hmp.sock, or a /tmp path when that is too long for AF_UNIX."""
+    path = os.path.join(outdir, "hmp.sock")
+    if len(path.encode()) < 100:
+        return path
+    return os.path.join(tempfile.mkdtemp(prefix="run-vm-hmp."), "hmp.sock")
+
+
+class Monitor:
+    """QEMU's HMP on a unix socket, fed by a worker thread in line order."""
+
+    PROMPT = b"(qemu) "
+    ESC = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|\x1b[@-_]")
+
+    def __init__(self, sock_path, outdir, log):
+        self.sock_path = sock_path
+        self.outdir = outdir
+        self.log = log              # console.log file, shared with the reader
+        self.log_lock = threading.Lock()
+        self.queue = queue.Queue()
+        self.sock = None
+        self.hmplog = open(os.path.join(outdir, "hmp.log"), "a")
+        threading.Thread(target=self._worker, daemon=True).start()
+
+    def submit(self, seq, command):
+        self.queue.put((seq, command.replace("{OUT}", self.outdir)))
+
+    def _read_prompt(self, deadline):
+        buf = b""
+        while not buf.endswith(self.PROMPT):
+            self.sock.settimeout(max(0.1, deadline - time.time()))
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise OSError("monitor closed")
+            buf += chunk
+        return buf[:-len(self.PROMPT)]
+
+    def _run(self, command):
+        if self.sock is None:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(self.sock_path)
+            self.sock = s
+            self._read_prompt(time.time() + 10)     # the banner
+        self.sock.sendall(command.encode() + b"\n")
+        raw = self._read_prompt(time.time() + 30).decode("utf-8", "replace")
+        text = self.ESC.sub("", raw).replace("\r", "")
+        # the monitor echoes the command line first
+        out = [ln for ln in text.split("\n") if ln.strip()]
+        if out and out[0].strip().endswith(command.strip()):
+            out = out[1:]
+        return out
+
+    def _worker(self):
+        while True:
+            seq, command = self.queue.get()
+            try:
+                reply = self._run(command)
+            except OSError as e:
+                reply = [f"(monitor error: {e})"]
+                self.sock = None
+            stamp = time.strftime("%H:%M:%S")
+            self.hmplog.write(f"{stamp} [{seq}] {command}\n")
+            for ln in reply:
+                self.hmplog.write(f"{stamp} [{seq}]   {ln}\n")
+            self.hmplog.flush()
+            with self.log_lock:
+                self.log.write(f"hmp: [{seq}] {command}\n")
+                for ln in reply:
+                    self.log.write(f"hmp: [{seq}]   {ln}\n")
+                self.log.flush()
+
+
+def qemu_command(args, outdir, trace, hmp_sock):
     kdir = os.path.join(args.build, "kernels", args.kernel)
     dev, kcmd = MODES[args.mode]
     icount = args.icount is not None
@@ -135,7 +231,9 @@ def qemu_command(args, outdir, trace):
     cmd = ["qemu-system-x86_64", "-machine", "q35", "-accel", args.accel,
            *(["-icount", f"shift={args.icount},sleep=on,align=off"] if icount else []),
            "-cpu", "max", "-m", str(args.mem), "-smp", str(args.smp),
-           "-display", "none", "-monitor", "none", "-no-reboot", "-nic", "none",
+           "-display", "none", "-no-reboot", "-nic", "none",
+           # HMP for the guest's @@HMP requests (Monitor)
+           "-monitor", f"unix:{hmp_sock},server=on,wait=off",
            # ttyS0: the console; ttyS1: a data channel that kernel messages
            # cannot interleave with (tests write results there).
            "-serial", "stdio", "-serial", "file:" + os.path.join(outdir, "data.log"),
@@ -158,7 +256,7 @@ def qemu_command(args, outdir, trace):
     return cmd
 
 
-def boot(cmd, logpath, timeout, boot_timeout, verbose):
+def boot(cmd, logpath, timeout, boot_timeout, verbose, hmp_sock):
     """Run QEMU; return ([(host_time, line)], timed_out, missed_boot): QEMU
     is stopped after timeout seconds, or after boot_timeout if the guest's
     user space has not said @@GUEST-START by then."""
@@ -169,13 +267,25 @@ def boot(cmd, logpath, timeout, boot_timeout, verbose):
 
     def reader():
         with open(logpath, "w") as log:
+            mon = Monitor(hmp_sock, os.path.dirname(logpath), log)
             for raw in proc.stdout:
                 line = raw.decode("utf-8", "replace")
                 lines.append((time.time(), line))
                 if "@@GUEST-START" in line:
                     user_space.set()
-                log.write(line)
-                log.flush()
+                pos = line.find("@@HMP ")
+                if pos >= 0 and not verdict.KTIME.match(line):
+                    req = line[pos + 6:]
+                    # a kernel message the serial port put on the same line
+                    km = verdict.KTIME.search(req)
+                    if km:
+                        req = req[:km.start()]
+                    seq, _, command = req.strip().partition(" ")
+                    if command:
+                        mon.submit(seq, command)
+                with mon.log_lock:
+                    log.write(line)
+                    log.flush()
                 if verbose:
                     sys.stdout.write(line)
                     sys.stdout.flush()
@@ -242,11 +352,15 @@ def main():
         for f in os.listdir(out):
             if f.endswith(".img") or f in ("trace.log", "data.log"):
                 os.unlink(os.path.join(out, f))
-        cmd = qemu_command(args, out, trace)
+        hmp_sock = hmp_socket_path(out)
+        if os.path.exists(hmp_sock):
+            os.unlink(hmp_sock)
+        cmd = qemu_command(args, out, trace, hmp_sock)
         with open(os.path.join(out, "qemu-cmdline"), "w") as f:
             f.write(" ".join(cmd) + "\n")
         lines, timed_out, missed_boot = boot(cmd, os.path.join(out, "console.log"),
-                                             args.timeout, args.boot_timeout, args.verbose)
+                                             args.timeout, args.boot_timeout, args.verbose,
+                                             hmp_sock)
         counter = None
         tpath = os.path.join(out, "trace.log")
         if trace and os.path.exists(tpath):

@@ -7,6 +7,7 @@ The guest's /init reports tests with @@ lines (tests/guest/lib.sh):
   @@GUEST-START <key> <release>   user space started; none of our modules yet
   @@BEGIN <test>                  a test starts
   @@EXPECT <regex>                this test will make the kernel print such a line
+  @@EXPECT-POWEROFF <regex>       ... after @@DONE, while the guest powers off
   @@IOTLB-BEGIN/END <label>       window for counting IOTLB invalidations
   @@IOTLB-OPS <label> <n>         the window did n requests (default: count
                                   the NVMe I/O commands in it)
@@ -18,7 +19,8 @@ A test passes only if it said ok AND the console has no kernel BUG, WARNING,
 Oops, general protection fault, lockup, hung task, IOMMU fault, call trace,
 lockdep, KASAN, UBSAN, kmemleak or DMA-API debug report (or fio verify
 failure) in its span, other than lines it declared with
-@@EXPECT, AND every line it expected appeared, AND its IOTLB checks hold.
+@@EXPECT, AND every line it expected appeared (those of @@EXPECT-POWEROFF after
+@@DONE), AND its IOTLB checks hold.
 Bad lines outside any test fail the pseudo-test "boot" (before the first test)
 or the test just finished (kernel messages can lag the @@END line).  A guest
 that did not power off in time, or stopped before @@DONE, fails "poweroff" and
@@ -145,6 +147,7 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None,
     windows = {}        # label -> [t_begin, t_end]
     ops = {}            # label -> requests declared by the guest
     checks = []         # (test, label, op, value)
+    at_poweroff = []    # [test, regex, seen]: lines expected after @@DONE
 
     def get(name):
         if name not in tests:
@@ -168,6 +171,10 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None,
                 cur = get(words[1])
                 cur.began = True
                 last = cur
+                continue
+            if kw == "EXPECT-POWEROFF" and last is not None:
+                regex = line[pos + 2:].split(None, 1)[1] if len(words) > 1 else ""
+                at_poweroff.append([last, re.compile(regex), False])
                 continue
             if kw == "EXPECT" and last is not None:
                 regex = line[pos + 2:].split(None, 1)[1] if len(words) > 1 else ""
@@ -201,6 +208,10 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None,
                 done = True
                 last = None
                 continue
+        if done:
+            for e in at_poweroff:
+                if e[1].search(line):
+                    e[2] = True
         what = classify(line)
         if not what:
             continue
@@ -225,6 +236,9 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None,
         for regex, seen in tests[name].expects:
             if not seen:
                 tests[name].fail(f"expected console line /{regex.pattern}/ never appeared")
+    for tt, regex, seen in at_poweroff:
+        if not seen:
+            tt.fail(f"expected console line /{regex.pattern}/ never appeared at poweroff")
     iotlb_report = {}
     for tt, label, op, value in checks:
         w = windows.get(label)

@@ -230,6 +230,15 @@ struct nvi_ctrl {
 	struct list_head namespaces;
 	struct rw_semaphore ioctl_rwsem;
 	struct work_struct reset_work;
+	/*
+	 * An FLR or PCI error handler did the first half of a reset
+	 * (controller stopped, requests requeued) and left the second to the
+	 * reset work (pci.c)
+	 */
+	bool reset_stopped;
+	/* a link reset blanked the config space and no slot_reset came yet */
+	bool config_lost;
+	struct pci_saved_state *pci_state;	/* nvi_save_config() */
 
 	/* batched strict unmapping (dma_iova_batch_defers(), batch_unmap) */
 	bool iova_batch_defers;

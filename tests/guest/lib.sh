@@ -162,3 +162,28 @@ iommu_type() {
 		echo none
 	fi
 }
+
+# hmp COMMAND...: have the host run a QEMU monitor (HMP) command, e.g.
+# `hmp device_del nvme1` (scripts/run-vm.py: it is logged with its reply in
+# OUT/hmp.log and console.log).  Nothing comes back to the guest: the
+# caller waits for the command's effect (hmp_wait).  {OUT} stands for the
+# host's output directory.
+hmp() {
+	_hmp_seq=$((${_hmp_seq:-0} + 1))
+	echo "@@HMP $$.$_hmp_seq $*" >/dev/console
+}
+
+# hmp_wait SECONDS CONDITION...: wait up to SECONDS for the shell command
+# CONDITION to succeed (the effect of an hmp command); print how long it
+# took (tenths of a second) and return 0, or return 1 after SECONDS.
+hmp_wait() {
+	_hw_left=$(($1 * 10))
+	_hw_t=0
+	shift
+	until "$@"; do
+		[ $_hw_t -lt "$_hw_left" ] || return 1
+		_hw_t=$((_hw_t + 1))
+		sleep 0.1
+	done
+	echo "$_hw_t"
+}

@@ -33,6 +33,16 @@ class Verdict(unittest.TestCase):
         self.assertEqual(status(res), {"iommu-mode": "ok", "stock-fio-verify": "ok"})
         self.assertFalse(res["retry"])
 
+    def test_expect_at_poweroff(self):
+        lines = load("expect-poweroff.log")
+        res = verdict.analyse(lines, ["nvme-shutdown"])
+        self.assertEqual(status(res), {"nvme-shutdown": "ok"})
+        # the line must come after @@DONE, and come at all
+        res = verdict.analyse([ln for ln in lines if "CC.SHN) with 1" not in ln],
+                              ["nvme-shutdown"])
+        self.assertEqual(status(res)["nvme-shutdown"], "FAIL")
+        self.assertIn("never appeared at poweroff", reasons(res, "nvme-shutdown"))
+
     def test_warn_fails_test_that_said_ok(self):
         res = verdict.analyse(load("warn.log"), ["iommu-mode", "stock-fio-verify"])
         self.assertEqual(status(res)["stock-fio-verify"], "FAIL")
