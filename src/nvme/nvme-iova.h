@@ -311,6 +311,14 @@ int nvi_create_io_queues(struct nvi_ctrl *ctrl);
 
 /* pci.c: PCI probe/remove/shutdown, controller bring-up and reset */
 void nvi_disable_ctrl(struct nvi_ctrl *ctrl);
+/* pci.c */
+int nvi_dev_enable(struct nvi_ctrl *ctrl, bool first);
+void nvi_dev_disable(struct nvi_ctrl *ctrl, bool shutdown);
+void nvi_restore_config(struct nvi_ctrl *ctrl);
+/* reset.c */
+void nvi_reset_work(struct work_struct *work);
+void nvi_shutdown(struct pci_dev *pdev);
+extern const struct pci_error_handlers nvi_err_handler;
 void nvi_schedule_reset(struct nvi_ctrl *ctrl);
 int nvi_reset_ctrl_sync(struct nvi_ctrl *ctrl);
 extern struct pci_driver nvi_driver;
