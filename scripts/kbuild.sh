@@ -40,6 +40,14 @@ rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' \
 # Update only what changed so make stays incremental.
 rsync -a --checksum --exclude='*.o' --exclude='*.ko' "$obj/src.new/" "$obj/tree/"
 rm -rf "$obj/src.new"
+if [ "$consumer" = 1 ]; then
+	# modpost of an outside module does not run again when only
+	# KBUILD_EXTRA_SYMBOLS changed: a consumer linked against an older
+	# shim build keeps that build's symbol CRCs and fails to load
+	# ("disagrees about version of symbol"); link it afresh
+	rm -f "$obj/tree/tests/consumer/"*.ko "$obj/tree/tests/consumer/"*.mod* \
+		"$obj/tree/tests/consumer/Module.symvers"
+fi
 
 # The compiler the kernel was built with, if this machine has it; else gcc.
 cc_for() {
