@@ -306,7 +306,7 @@ static enum blk_eh_timer_return nvi_timeout(BLKCOMPAT_TIMEOUT_PARAMS)
 		 */
 		dev_warn(ctrl->dev, "I/O tag %d (queue %u) timed out while %s, disabling the controller\n",
 			 rq->tag, nvmeq->qid, nvi_state_name(ctrl->state));
-		nvi_disable_ctrl(ctrl);
+		nvi_dev_disable(ctrl, false);
 		return BLK_EH_DONE;
 	}
 	if (!iod->aborted) {

@@ -309,19 +309,17 @@ int nvi_identify_ctrl(struct nvi_ctrl *ctrl);
 int nvi_set_queue_count(struct nvi_ctrl *ctrl, unsigned int want);
 int nvi_create_io_queues(struct nvi_ctrl *ctrl);
 
-/* pci.c: PCI probe/remove/shutdown, controller bring-up and reset */
-void nvi_disable_ctrl(struct nvi_ctrl *ctrl);
-/* pci.c */
+/* pci.c: PCI probe and remove, controller bring-up and teardown */
 int nvi_dev_enable(struct nvi_ctrl *ctrl, bool first);
 void nvi_dev_disable(struct nvi_ctrl *ctrl, bool shutdown);
 void nvi_restore_config(struct nvi_ctrl *ctrl);
+extern struct pci_driver nvi_driver;
 /* reset.c */
 void nvi_reset_work(struct work_struct *work);
 void nvi_shutdown(struct pci_dev *pdev);
 extern const struct pci_error_handlers nvi_err_handler;
 void nvi_schedule_reset(struct nvi_ctrl *ctrl);
 int nvi_reset_ctrl_sync(struct nvi_ctrl *ctrl);
-extern struct pci_driver nvi_driver;
 
 /* sysfs.c: the class device nvmeiova<N> and its character device */
 #define NVI_MINORS	256

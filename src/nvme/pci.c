@@ -122,12 +122,6 @@ void nvi_dev_disable(struct nvi_ctrl *ctrl, bool shutdown)
 	mutex_unlock(&ctrl->shutdown_lock);
 }
 
-/* Stop a controller nobody else will (an I/O timeout during removal). */
-void nvi_disable_ctrl(struct nvi_ctrl *ctrl)
-{
-	nvi_dev_disable(ctrl, false);
-}
-
 static int nvi_pci_enable(struct nvi_ctrl *ctrl)
 {
 	struct pci_dev *pdev = ctrl->pdev;

@@ -18,11 +18,7 @@
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
 bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
-rp=$(basename "$(dirname "$(readlink -f "/sys/bus/pci/devices/$bdf")")")
-case $rp in
-0000:*) ;;
-*) skip "ctrl1 ($bdf) is not behind a root port (run-vm.py --nvme ...,rp)" ;;
-esac
+rp=$(nvi_root_port "$bdf") || exit $?
 # the QEMU id of the port: rpN in front of ctrlN
 rpid=rp1
 [ -r "/sys/bus/pci/devices/$rp/aer_rootport_total_err_cor" ] ||
@@ -84,10 +80,7 @@ inject() {
 		fi
 		;;
 	esac
-	wait_pid $_pid 180 "$_kind: fio" ||
-		{ cat /tmp/aer-fio.out; dmesg | tail -n 30; fail "$_kind: fio write + verify failed"; }
-	[ "$(grep '^3;' /tmp/aer-fio.out | cut -d';' -f5)" = 0 ] ||
-		{ cat /tmp/aer-fio.out; fail "$_kind: fio error"; }
+	nvi_fio_wait $_pid /tmp/aer-fio.out "$_kind"
 	_st=$(cat "/sys/class/nvme_iova/$c/state")
 	[ "$_st" = live ] || fail "$_kind: $c is $_st"
 	[ -b "$dev" ] || fail "$_kind: $dev is gone"

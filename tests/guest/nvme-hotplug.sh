@@ -10,11 +10,7 @@
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
 bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
-rp=$(basename "$(dirname "$(readlink -f "/sys/bus/pci/devices/$bdf")")")
-case $rp in
-0000:*) ;;
-*) skip "ctrl1 ($bdf) is not behind a root port (run-vm.py --nvme ...,rp)" ;;
-esac
+rp=$(nvi_root_port "$bdf") || exit $?
 mm=$(nvi_modes | awk '{ print $1 }')
 c=$(nvi_use_mode "$mm" "$bdf") || fail "cannot bind $bdf to nvme_iova"
 dev=/dev/${c}n1

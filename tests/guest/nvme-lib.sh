@@ -156,3 +156,22 @@ wait_pid() {
 	done
 	wait "$1"
 }
+
+# nvi_root_port BDF: the PCI address of the port BDF sits behind; the test
+# is skipped unless that is a root port of its own (run-vm.py --nvme ...,rp)
+nvi_root_port() {
+	_rp=$(basename "$(dirname "$(readlink -f "/sys/bus/pci/devices/$1")")")
+	case $_rp in
+	0000:*) echo "$_rp" ;;
+	*) skip "ctrl1 ($1) is not behind a root port (run-vm.py --nvme ...,rp)" ;;
+	esac
+}
+
+# nvi_fio_wait PID OUT WHAT: wait for a background fio (terse output in OUT)
+# for up to 180 s; fail the test if it failed or counted an error.
+nvi_fio_wait() {
+	wait_pid "$1" 180 "$3: fio" ||
+		{ cat "$2"; dmesg | tail -n 30; fail "$3: fio write + verify failed"; }
+	[ "$(grep '^3;' "$2" | cut -d';' -f5)" = 0 ] ||
+		{ cat "$2"; fail "$3: fio error"; }
+}

@@ -68,10 +68,7 @@ while [ $r -lt "$rounds" ]; do
 	cmd_set "$saved"
 	echo "nvme-pcicmd: round $r, command register restored" >/dev/kmsg
 	wait_pid $guard 60 "round $r: guard read" || fail "round $r: the guard read failed"
-	wait_pid $pid 180 "round $r: fio" ||
-		{ cat /tmp/pcicmd-fio.out; dmesg | tail -n 30; fail "round $r: fio write + verify failed"; }
-	[ "$(grep '^3;' /tmp/pcicmd-fio.out | cut -d';' -f5)" = 0 ] ||
-		{ cat /tmp/pcicmd-fio.out; fail "round $r: fio error"; }
+	nvi_fio_wait $pid /tmp/pcicmd-fio.out "round $r"
 	st=$(cat "/sys/class/nvme_iova/$c/state")
 	[ "$st" = live ] || fail "round $r: $c is $st"
 	[ -b "$dev" ] || fail "round $r: $dev is gone"
