@@ -41,6 +41,7 @@ Usage: bench.py [--kernels "6.1 7 7+shim"] [--modes "intel-strict none"]
 
 import argparse
 import json
+import math
 import os
 import shutil
 import statistics
@@ -341,36 +342,74 @@ def render(table, taxes):
 
 
 def plot(outdir, table):
-    """PNG plots with gnuplot: IOPS ratio to stock, invalidations per I/O."""
+    """PNG plots with gnuplot, one panel per kernel and IOMMU mode, the jobs
+    along x and a bar per path with its [min-max] over rounds as an error
+    bar: IOPS as a ratio to stock (a line at 1.0) and IOTLB invalidations
+    per I/O (log scale, stock included)."""
     if not shutil.which("gnuplot"):
         say("bench: gnuplot missing, no plots (apt-get install gnuplot-nox)")
         return []
     present = {t["path"] for t in table}
-    paths = [p for p, _, _ in FULL_PATHS + [NOBATCH_PATH] if p in present]
-    cases = sorted({(t["kernel"], t["mode"], t["job"]) for t in table})
     by = {(t["kernel"], t["mode"], t["job"], t["path"]): t for t in table}
+    panels = sorted({(t["kernel"], t["mode"]) for t in table})
+    jobs = sorted({t["job"] for t in table})
     made = []
-    for name, key, ylabel in (("ratio", "ratio", "IOPS / stock IOPS (median, same run)"),
-                              ("inval", "inval_per_io", "IOTLB invalidations per I/O")):
+    for name, key, ylabel, skip in (
+            ("ratio", "ratio", "IOPS / stock IOPS, same round", {"stock"}),
+            ("inval", "inval_per_io", "IOTLB invalidations per I/O", set())):
+        paths = [p for p, _, _ in FULL_PATHS + [NOBATCH_PATH]
+                 if p in present and p not in skip]
+        def span(k, m, j, p):
+            t = by.get((k, m, j, p))
+            s = t[key] if t and t[key] else None
+            # nothing to draw of a zero on a log scale
+            return None if s and key == "inval_per_io" and s[0] <= 0 else s
+
         dat = os.path.join(outdir, f"plot-{name}.dat")
+        drawn = []          # (kernel, mode, its paths) of each data block
         with open(dat, "w") as f:
-            f.write("case " + " ".join(f'"{p}"' for p in paths) + "\n")
-            for k, m, j in cases:
-                vals = []
-                for p in paths:
-                    t = by.get((k, m, j, p))
-                    v = t[key][0] if t and t[key] else None
-                    vals.append("NaN" if v is None else f"{v:.4f}")
-                f.write(f'"{k} {m}\\n{j}" ' + " ".join(vals) + "\n")
+            for k, m in panels:
+                have = [p for p in paths if any(span(k, m, j, p) for j in jobs)]
+                rows = []
+                for j in jobs:
+                    cells = [" ".join(f"{v:.4f}" for v in span(k, m, j, p))
+                             if span(k, m, j, p) else "NaN NaN NaN" for p in have]
+                    rows.append(f'"{j}" ' + " ".join(cells))
+                if have:
+                    f.write("\n".join(rows) + "\n\n\n")
+                    drawn.append((k, m, have))
+        if not drawn:
+            continue
+        cols = 1 if len(drawn) == 1 else 2
+        nrows = -(-len(drawn) // cols)
         png = os.path.join(outdir, f"{name}.png")
-        width = max(800, 110 * len(cases) * max(1, len(paths)) // 2)
-        script = (f"set terminal pngcairo size {width},480 font ',9'\n"
-                  f"set output '{png}'\nset style data histograms\n"
-                  "set style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
-                  f"set ylabel '{ylabel}'\nset key outside top center horizontal\n"
-                  "set grid ytics\nset yrange [0:*]\nset xtics font ',8'\nset bmargin 5\n"
-                  f"plot for [i=2:{len(paths) + 1}] '{dat}' using i:xtic(1) title columnhead(i)\n")
-        r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+        script = [f"set terminal pngcairo size 1600,{60 + 440 * nrows} font ',11'",
+                  f"set output '{png}'",
+                  f"set multiplot layout {nrows},{cols} title "
+                  f"'{ylabel}: median of the rounds, bars [min-max]' font ',14'",
+                  "set style data histograms",
+                  "set style histogram errorbars gap 2 lw 1",
+                  "set style fill solid 0.7 border -1",
+                  "set grid ytics", "set xtics rotate by -15 font ',10'",
+                  "set key outside right top font ',10'", f"set ylabel '{ylabel}'"]
+        if name == "ratio":
+            script += ["set yrange [0:*]",
+                       "set arrow 1 from graph 0, first 1 to graph 1, first 1 "
+                       "nohead dt 2 lw 2 lc rgb 'black' front"]
+        else:
+            # whole decades, with room above the highest bar
+            top = max(span(k, m, j, p)[2] for k, m, have in drawn for j in jobs
+                      for p in have if span(k, m, j, p))
+            script += ["set logscale y",
+                       f"set yrange [0.001:{10 ** math.ceil(math.log10(top * 2)):g}]"]
+        for i, (k, m, have) in enumerate(drawn):
+            # a path keeps its colour in every panel
+            script += [f"set title '{k} {m}'", "plot " + ", ".join(
+                f"'{dat}' index {i} using {2 + 3 * c}:{3 + 3 * c}:{4 + 3 * c}:xtic(1) "
+                f"title '{p}' lt {paths.index(p) + 1}" for c, p in enumerate(have))]
+        script.append("unset multiplot")
+        r = subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True,
+                           capture_output=True)
         if r.returncode == 0:
             made.append(png)
         else:
