@@ -65,8 +65,8 @@ static bool nvi_add_seg(struct nvi_dma_map *map, dma_addr_t addr, u32 len)
  * link, sync and destroy cost more there than they save).  The caller
  * unmaps it as a per-page mapping.  Under batched unmapping too: its unmap
  * then costs an invalidation of its own, but under QEMU the two-step path
- * costs one-segment requests more than that saves (README, "Batched strict
- * unmapping"); single_segment=N batches them as well.
+ * costs one-segment requests more than that saves (doc/demo-driver.md,
+ * "Batched strict unmapping"); single_segment=N batches them as well.
  */
 static bool nvi_map_rq_single(struct nvi_ctrl *ctrl, struct request *rq,
 			      struct nvi_dma_map *map)

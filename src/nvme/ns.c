@@ -54,8 +54,8 @@ struct nvi_ns *nvi_find_ns(struct nvi_ctrl *ctrl, u32 nsid)
  * none if 0), deallocate granularity (NPDG) and atomic write unit (NAWUPF,
  * else the controller's AWUPF); transfers no larger than the DMA layer maps
  * on its fast path; discard and Write Zeroes from ONCS and the NVM command
- * set's limits (DMRL, DMRSL).  The README's "Queue attributes" lists where
- * older kernels' nvme-pci differs.
+ * set's limits (DMRL, DMRSL).  doc/queue-attributes.md lists where older
+ * kernels' nvme-pci differs.
  */
 static void nvi_ns_limits(struct nvi_ctrl *ctrl, struct nvi_ns *ns,
 			  const struct nvme_id_ns *id,

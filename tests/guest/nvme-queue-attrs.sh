@@ -9,7 +9,7 @@
 
 # allowed ATTRIBUTE: the demo follows current nvme-pci (7.x here); where an
 # older kernel's nvme-pci derives an attribute differently, the difference
-# is listed for that kernel, with the reason (README "Queue attributes").
+# is listed for that kernel, with the reason (doc/queue-attributes.md).
 kver=$(uname -r)
 allowed() {
 	case "${kver%%-*}:$1" in
