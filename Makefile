@@ -75,7 +75,8 @@ bench:
 	@$(PY) scripts/bench.py --kernels "$(BENCH_KERNELS)"
 
 # The static checks alone (make check runs them too): checkpatch --strict,
-# shellcheck, no LINUX_VERSION_CODE outside the compat layer, and sparse
+# shellcheck, no LINUX_VERSION_CODE outside the compat layer, the shim's
+# symbol CRCs independent of its internal headers (first kernel), and sparse
 # against every target kernel's headers (exit 77 from lint.sh: no sparse
 # for that kernel, reported and not counted as a failure).
 LINT_KERNELS = $(or $(KERNELS),$(shell awk '!/^\#/ && NF { print $$1 }' scripts/targets.conf))
@@ -84,6 +85,7 @@ lint: deps
 	@$(PY) scripts/fetch-kernels.py $(LINT_KERNELS) >/dev/null
 	@rc=0; for w in checkpatch shellcheck version-code; do \
 		scripts/lint.sh $$w || { echo "lint: $$w failed"; rc=1; }; done; \
+	scripts/lint.sh abi-crc $(firstword $(LINT_KERNELS)) || { echo "lint: abi-crc failed"; rc=1; }; \
 	for k in $(LINT_KERNELS); do \
 		scripts/lint.sh sparse $$k; r=$$?; \
 		if [ $$r = 77 ]; then echo "lint: sparse $$k skipped"; \

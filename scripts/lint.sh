@@ -7,6 +7,9 @@
 #                             (exit 77: no usable sparse for that kernel)
 #   lint.sh shellcheck        shellcheck on every shell script
 #   lint.sh version-code      no LINUX_VERSION_CODE outside the compat layers
+#   lint.sh abi-crc KEY       the shim's symbol CRCs (what a driver built
+#                             against it checks at load) do not move when
+#                             its internal header pulls in more kernel types
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -73,7 +76,38 @@ version-code)
 	printf '%s\n' "$bad"
 	exit 1
 	;;
+abi-crc)
+	key=${2:?usage: lint.sh abi-crc KEY}
+	# The tree as it is (make check's own build, brought up to date), then
+	# a copy whose src/shim/shim.h includes two more kernel headers first.
+	obj=$BUILD/obj/$key
+	more=$BUILD/obj-lint/abi-$key
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	OBJ=$obj "$TOP/scripts/kbuild.sh" "$key" >"$tmp/log" 2>&1 ||
+		{ cat "$tmp/log"; die "abi-crc: the build for $key failed"; }
+	mkdir "$tmp/src"
+	(cd "$TOP" && git ls-files -co --exclude-standard -z |
+		xargs -0 cp --parents -t "$tmp/src")
+	sed -i '0,/^#include/s//#include <linux\/blkdev.h>\n#include <linux\/perf_event.h>\n#include/' \
+		"$tmp/src/src/shim/shim.h"
+	grep -q 'perf_event.h' "$tmp/src/src/shim/shim.h" || die "abi-crc: could not change shim.h"
+	BUILD=$BUILD OBJ=$more "$tmp/src/scripts/kbuild.sh" "$key" >"$tmp/log" 2>&1 ||
+		{ cat "$tmp/log"; die "abi-crc: the changed build for $key failed"; }
+	crcs() { awk '$2 ~ /^dmashim_/ { print $2, $1 }' "$1/tree/Module.symvers" | sort; }
+	crcs "$obj" >"$tmp/before"
+	crcs "$more" >"$tmp/after"
+	[ -s "$tmp/before" ] || die "abi-crc: no dmashim_ export in $obj/tree/Module.symvers"
+	bad=$(diff "$tmp/before" "$tmp/after" || true)
+	if [ -z "$bad" ]; then
+		echo "abi-crc $key: $(wc -l <"$tmp/before") CRCs unchanged"
+		exit 0
+	fi
+	echo "the CRCs of the shim's exports follow its internal headers (export from src/shim/exports.c only):"
+	printf '%s\n' "$bad"
+	exit 1
+	;;
 *)
-	die "usage: lint.sh checkpatch|sparse KEY|shellcheck|version-code"
+	die "usage: lint.sh checkpatch|sparse KEY|shellcheck|version-code|abi-crc KEY"
 	;;
 esac

@@ -19,7 +19,6 @@
  * (dma_iova_batch.ctx_id) is only reset when used again: the ranges it
  * named are gone.
  */
-#include <linux/export.h>
 
 #include "shim.h"
 #include "trace.h"
@@ -175,7 +174,6 @@ void dmashim_iova_batch_flush(struct device *dev, struct dma_iova_batch *batch)
 out:
 	rcu_read_unlock();
 }
-EXPORT_SYMBOL_GPL(dmashim_iova_batch_flush);
 
 /**
  * dmashim_iova_destroy_batched - unmap a whole range, invalidate with a batch
@@ -220,7 +218,6 @@ void dmashim_iova_destroy_batched(struct device *dev,
 	if (batch->count >= DMA_IOVA_BATCH_MAX)
 		dmashim_iova_batch_flush(dev, batch);
 }
-EXPORT_SYMBOL_GPL(dmashim_iova_destroy_batched);
 
 /**
  * dmashim_iova_batch_defers - whether batched destroys save invalidations
@@ -254,7 +251,6 @@ bool dmashim_iova_batch_defers(struct device *dev)
 	rcu_read_unlock();
 	return defers;
 }
-EXPORT_SYMBOL_GPL(dmashim_iova_batch_defers);
 
 /**
  * dmashim_release_batches - report and flush the batches left unflushed

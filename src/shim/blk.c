@@ -11,7 +11,6 @@
  * range and synced once.  Otherwise each segment is mapped on its own.
  */
 #include <linux/blk-mq.h>
-#include <linux/export.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <xen/xen.h>
@@ -254,7 +253,6 @@ bool dmashim_blk_rq_dma_map_iter_start(struct request *req,
 	memset(state, 0, sizeof(*state));
 	return dmashim_map_direct(req, dma_dev, iter, &seg);
 }
-EXPORT_SYMBOL_GPL(dmashim_blk_rq_dma_map_iter_start);
 
 /**
  * dmashim_blk_rq_dma_map_iter_next - map the next DMA segment of a request
@@ -281,4 +279,3 @@ bool dmashim_blk_rq_dma_map_iter_next(struct request *req,
 		return false;
 	return dmashim_map_direct(req, dma_dev, iter, &seg);
 }
-EXPORT_SYMBOL_GPL(dmashim_blk_rq_dma_map_iter_next);

@@ -13,7 +13,6 @@
  * in pgtable.c, the lazy domains' flush queue in fq.c.
  */
 #include <linux/dma-mapping.h>
-#include <linux/export.h>
 
 #include "shim.h"
 #include "trace.h"
@@ -164,7 +163,6 @@ fallback:
 	rcu_read_unlock();
 	return false;
 }
-EXPORT_SYMBOL_GPL(dmashim_iova_try_alloc);
 
 /*
  * Does the part [addr, addr + len), @offset bytes into its range, lie inside
@@ -308,7 +306,6 @@ out:
 	rcu_read_unlock();
 	return ret;
 }
-EXPORT_SYMBOL_GPL(dmashim_iova_link);
 
 /**
  * dmashim_iova_sync - make linked mappings visible to the device
@@ -341,7 +338,6 @@ int dmashim_iova_sync(struct device *dev, struct dma_iova_state *state,
 	rcu_read_unlock();
 	return ret;
 }
-EXPORT_SYMBOL_GPL(dmashim_iova_sync);
 
 /*
  * A caller's bug the shim refuses before touching anything: a range it
@@ -490,7 +486,6 @@ void dmashim_iova_unlink(struct device *dev, struct dma_iova_state *state,
 {
 	dmashim_teardown(dev, state, offset, size, DMASHIM_OP_UNLINK, NULL);
 }
-EXPORT_SYMBOL_GPL(dmashim_iova_unlink);
 
 /**
  * dmashim_iova_destroy - unmap and free a whole range in one step
@@ -519,7 +514,6 @@ void dmashim_iova_destroy(struct device *dev, struct dma_iova_state *state,
 	dmashim_teardown(dev, state, 0, mapped_len,
 			 mapped_len ? DMASHIM_OP_DESTROY : DMASHIM_OP_FREE, NULL);
 }
-EXPORT_SYMBOL_GPL(dmashim_iova_destroy);
 
 /**
  * dmashim_iova_free - free a range whose links were all unlinked
@@ -532,4 +526,3 @@ void dmashim_iova_free(struct device *dev, struct dma_iova_state *state)
 {
 	dmashim_teardown(dev, state, 0, 0, DMASHIM_OP_FREE, NULL);
 }
-EXPORT_SYMBOL_GPL(dmashim_iova_free);

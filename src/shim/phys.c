@@ -4,7 +4,6 @@
  * the per-segment mapping a driver falls back to when try_alloc says no.
  */
 #include <linux/dma-mapping.h>
-#include <linux/export.h>
 
 #include "shim.h"
 
@@ -29,7 +28,6 @@ dma_addr_t dmashim_map_phys(struct device *dev, phys_addr_t phys, size_t size,
 	return dma_map_page_attrs(dev, pfn_to_page(PHYS_PFN(phys)),
 				  offset_in_page(phys), size, dir, attrs);
 }
-EXPORT_SYMBOL_GPL(dmashim_map_phys);
 
 /**
  * dmashim_unmap_phys - undo dmashim_map_phys()
@@ -49,4 +47,3 @@ void dmashim_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 	else
 		dma_unmap_page_attrs(dev, addr, size, dir, attrs);
 }
-EXPORT_SYMBOL_GPL(dmashim_unmap_phys);
