@@ -52,10 +52,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import guest  # noqa: E402
 import mapbench  # noqa: E402
+from guest import fmt, span  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRIPTS = os.path.join(TOP, "scripts")
 # The default run (the headline: parity of the demo driver with the stock
 # one, within 10 minutes on a 2-core machine): these jobs, kernels and
 # modes, the paths in PATHS; BENCH=full runs everything.
@@ -141,32 +142,29 @@ def run_one(kernel, mode, args, outdir):
     paths = ",".join(f"{n}:{s}" + (f":{m}" if m else "") for n, s, m in these)
     n_runs = args.rounds * len(jobs) * len(these)
     timeout = 120 + n_runs * (args.runtime + 15)
-    key, _, flavour = kernel.partition("+")
-    cmd = [sys.executable, os.path.join(SCRIPTS, "run-vm.py"), "--kernel", key,
-           "--initrd", os.path.join(args.build, "initramfs", kernel + ".cpio"),
-           "--mode", mode, "--tests", "iommu-mode,bench-fio", "--out", out,
-           "--timeout", str(timeout), "--test-timeout", str(timeout), "-v",
-           "--append", f"dis.bench_paths={paths} dis.bench_jobs={args.jobs} "
-                       f"dis.bench_rounds={args.rounds} dis.bench_runtime={args.runtime}"]
-    if flavour:
-        cmd += ["--append", f"dis.flavour={flavour}"]
+    append = [f"dis.bench_paths={paths} dis.bench_jobs={args.jobs} "
+              f"dis.bench_rounds={args.rounds} dis.bench_runtime={args.runtime}"]
     if any(j.endswith("-poll") for j in jobs):
-        cmd += ["--append", "nvme.poll_queues=1 nvme_iova.poll_queues=1"]
+        append.append("nvme.poll_queues=1 nvme_iova.poll_queues=1")
+    vm = []
     for serial in sorted({s for _, s, _ in these}):
-        cmd += ["--nvme", "size=2G"]
+        vm += ["--nvme", "size=2G"]
     say(f"bench: {kernel} {mode}: {n_runs} fio runs of {args.runtime} s")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            errors="replace")
     done = 0
-    for line in proc.stdout:
+
+    def progress(line):
+        nonlocal done
         pos = line.find("@@IOTLB-END ")
         if pos >= 0:
             done += 1
             rnd, job, path = line[pos:].split()[1].split(":")
             say(f"  [{done}/{n_runs}] {kernel} {mode} round {rnd} {job} {path} done")
-    proc.wait()
-    with open(os.path.join(out, "result.json")) as f:
-        res = json.load(f)
+
+    r = guest.boot(args.build, kernel, mode, ["iommu-mode", "bench-fio"], out, timeout,
+                   on_line=progress, test_timeout=timeout, vm=vm, append=append)
+    if not r.ok:
+        return [], [(kernel, mode, {"name": "bench-fio", "reasons": [r.why]})]
+    res = r.result
     rows = []
     batches = {}
     with open(os.path.join(out, "data.log"), errors="replace") as f:
@@ -202,13 +200,6 @@ def run_one(kernel, mode, args, outdir):
     return rows, bad
 
 
-def med_span(vals):
-    vals = [v for v in vals if v is not None]
-    if not vals:
-        return None
-    return (statistics.median(vals), min(vals), max(vals))
-
-
 def summarise(rows):
     """(kernel, mode, job, path) -> medians and spread over rounds."""
     groups = {}
@@ -225,14 +216,14 @@ def summarise(rows):
                 cpu_ratio.append(r["cpu_us_per_io"] / b[0]["cpu_us_per_io"])
         table.append({
             "kernel": k, "mode": m, "job": j, "path": p, "rounds": len(rs),
-            "iops": med_span([r["iops"] for r in rs]),
-            "ratio": med_span(ratios),
+            "iops": span([r["iops"] for r in rs]),
+            "ratio": span(ratios),
             "mibs": statistics.median(r["mibs"] for r in rs),
             "p50_us": statistics.median(r["p50_us"] for r in rs),
             "p99_us": statistics.median(r["p99_us"] for r in rs),
             "cpu_us_per_io": statistics.median(r["cpu_us_per_io"] for r in rs),
-            "cpu_ratio": med_span(cpu_ratio),
-            "inval_per_io": med_span([r.get("inval_per_io") for r in rs]),
+            "cpu_ratio": span(cpu_ratio),
+            "inval_per_io": span([r.get("inval_per_io") for r in rs]),
             "batch": batch_summary([r["batch"] for r in rs if r.get("batch")])})
     return table
 
@@ -256,7 +247,7 @@ def batch_summary(snaps):
                 if k.startswith(f"hist_{h}_"):
                     bucket = k[len(f"hist_{h}_"):]
                     acc[bucket] = acc.get(bucket, 0) + v
-    return {"rq_per_batch": med_span(per), "batched_share": med_span(share),
+    return {"rq_per_batch": span(per), "batched_share": span(share),
             "ranges": sum(b.get("batched_ranges", 0) for b in snaps), **hists}
 
 
@@ -294,13 +285,6 @@ def parity(table):
         if cells:
             out.append(f"  parity {k} {m} {j}: " + "; ".join(cells))
     return "\n".join(out) + "\n"
-
-
-def fmt(span, digits=0):
-    if span is None:
-        return "-"
-    med, lo, hi = span
-    return f"{med:.{digits}f} [{lo:.{digits}f}-{hi:.{digits}f}]"
 
 
 def render(table, taxes):
@@ -359,21 +343,22 @@ def plot(outdir, table):
             ("inval", "inval_per_io", "IOTLB invalidations per I/O", set())):
         paths = [p for p, _, _ in FULL_PATHS + [NOBATCH_PATH]
                  if p in present and p not in skip]
-        def span(k, m, j, p):
+
+        def cell(k, m, j, p):
             t = by.get((k, m, j, p))
-            s = t[key] if t and t[key] else None
+            v = t[key] if t and t[key] else None
             # nothing to draw of a zero on a log scale
-            return None if s and key == "inval_per_io" and s[0] <= 0 else s
+            return None if v and key == "inval_per_io" and v[0] <= 0 else v
 
         dat = os.path.join(outdir, f"plot-{name}.dat")
         drawn = []          # (kernel, mode, its paths) of each data block
         with open(dat, "w") as f:
             for k, m in panels:
-                have = [p for p in paths if any(span(k, m, j, p) for j in jobs)]
+                have = [p for p in paths if any(cell(k, m, j, p) for j in jobs)]
                 rows = []
                 for j in jobs:
-                    cells = [" ".join(f"{v:.4f}" for v in span(k, m, j, p))
-                             if span(k, m, j, p) else "NaN NaN NaN" for p in have]
+                    cells = [" ".join(f"{v:.4f}" for v in cell(k, m, j, p))
+                             if cell(k, m, j, p) else "NaN NaN NaN" for p in have]
                     rows.append(f'"{j}" ' + " ".join(cells))
                 if have:
                     f.write("\n".join(rows) + "\n\n\n")
@@ -398,8 +383,8 @@ def plot(outdir, table):
                        "nohead dt 2 lw 2 lc rgb 'black' front"]
         else:
             # whole decades, with room above the highest bar
-            top = max(span(k, m, j, p)[2] for k, m, have in drawn for j in jobs
-                      for p in have if span(k, m, j, p))
+            top = max(cell(k, m, j, p)[2] for k, m, have in drawn for j in jobs
+                      for p in have if cell(k, m, j, p))
             script += ["set logscale y",
                        f"set yrange [0.001:{10 ** math.ceil(math.log10(top * 2)):g}]"]
         for i, (k, m, have) in enumerate(drawn):

@@ -34,6 +34,7 @@ import traceback
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import guest  # noqa: E402
 import mapbench  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -299,24 +300,15 @@ class BootQueue:
 def run_boot(run, build, outdir, tally):
     name, kernel, mode, sec = run
     out = os.path.join(outdir, f"{name}-{kernel}-{mode}")
-    tests = sec["tests"].split()
-    cmd = [sys.executable, os.path.join(SCRIPTS, "run-vm.py"), "--build", build,
-           "--kernel", flavour_key(kernel),
-           "--initrd", os.path.join(build, "initramfs", kernel + ".cpio"),
-           "--mode", mode, "--tests", ",".join(tests),
-           "--out", out, "--timeout", sec.get("timeout", "300")]
-    cmd += sec.get("vm", "").split() + sec.get("vm." + mode, "").split()
-    if kernel != flavour_key(kernel):
-        cmd += ["--append", "dis.flavour=" + kernel.split("+", 1)[1]]
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        with open(os.path.join(out, "result.json")) as f:
-            res = json.load(f)
-    except (OSError, ValueError):
-        tally.line("FAIL", kernel, mode, name, 0.0, "runner failed: "
-                   + (r.stdout.strip().splitlines() or ["?"])[-1])
+    tests = [t for t in sec.get("tests." + mode, sec["tests"]).split()
+             if kernel in sec.get("only." + t, kernel).split()]
+    r = guest.boot(build, kernel, mode, tests, out, sec.get("timeout", "300"),
+                   vm=sec.get("vm", "").split() + sec.get("vm." + mode, "").split())
+    if not r.ok:
+        tally.line("FAIL", kernel, mode, name, 0.0, r.why)
         tally.failed_runs.append(out)
         return
+    res = r.result
     for note in res.get("retries", []):
         print(f"note {kernel:5} {mode:15} early-boot flake retried: {note}", flush=True)
     failed = False
@@ -515,6 +507,8 @@ def main():
         built[k].set()
         if k == flavour_key(k):
             lint(tally, outdir, "sparse", k)
+        if k == DEB_KERNEL:
+            lint(tally, outdir, "abi-crc", k)
     for what in LINTS:
         lint(tally, outdir, what)
     boots.finish()

@@ -34,11 +34,13 @@ import csv
 import json
 import os
 import statistics
-import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import guest  # noqa: E402
+from guest import fmt, span  # noqa: E402
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRIPTS = os.path.join(TOP, "scripts")
 METHODS = ["map_page", "sgtable", "sgtable_fill", "shim_two_step", "native_two_step"]
 SHORT = {"map_page": "map_page", "sgtable": "sgtable", "sgtable_fill": "fill+sgtable",
          "shim_two_step": "shim 2-step", "native_two_step": "native 2-step"}
@@ -105,41 +107,32 @@ def inval_counts(result):
 def run(kernel, mode, args, outdir, say):
     """Boot one guest; return (cells, info, failed tests)."""
     out = os.path.join(outdir, f"map-{kernel}-{mode}")
-    key, _, flavour = kernel.partition("+")
     windows = 0 if mode == "none" or args.map_count_segs == "none" else \
         len(args.map_count_segs.split(",")) * len(METHODS)
     timeout = int(300 + args.map_repeats * args.map_pages * 0.005 + windows * 15)
-    cmd = [sys.executable, os.path.join(SCRIPTS, "run-vm.py"), "--build", args.build,
-           "--kernel", key,
-           "--initrd", os.path.join(args.build, "initramfs", kernel + ".cpio"),
-           "--mode", mode, "--tests", "iommu-mode,bench-map", "--out", out,
-           "--edu", "--nvme", "size=64M",
-           "--timeout", str(timeout), "--test-timeout", str(timeout), "-v",
-           "--append", f"dis.mbench_repeats={args.map_repeats} "
-                       f"dis.mbench_pages={args.map_pages} dis.mbench_count={args.map_count} "
-                       f"dis.mbench_count_segs={args.map_count_segs}"]
-    if flavour:
-        cmd += ["--append", f"dis.flavour={flavour}"]
+    vm = ["--edu", "--nvme", "size=64M"]
     if args.map_clock == "icount":
-        cmd += ["--icount", str(args.map_icount_shift), "--smp", "1"]
+        vm += ["--icount", str(args.map_icount_shift), "--smp", "1"]
+    append = [f"dis.mbench_repeats={args.map_repeats} dis.mbench_pages={args.map_pages} "
+              f"dis.mbench_count={args.map_count} dis.mbench_count_segs={args.map_count_segs}"]
     say(f"bench: map {kernel} {mode}: {args.map_repeats} batches of {args.map_pages} "
         f"pages per method, up to {windows} IOTLB windows, {clock_name(args)}")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            errors="replace")
     done = 0
-    for line in proc.stdout:
+
+    def progress(line):
+        nonlocal done
         if "@@IOTLB-END map:" in line:
             done += 1
             say(f"  [{done}/{windows}] map {kernel} {mode} IOTLB "
-                f"{line.split('@@IOTLB-END ')[1].strip()} done")
+                f"{line.split('@@IOTLB-END ')[1].split()[0]} done")
         elif line.startswith("mbench: "):
             say(f"  map {kernel} {mode}: timing")
-    proc.wait()
-    try:
-        with open(os.path.join(out, "result.json")) as f:
-            res = json.load(f)
-    except (OSError, ValueError):
-        return [], {}, [(kernel, mode, {"name": "bench-map", "reasons": ["runner failed"]})]
+
+    r = guest.boot(args.build, kernel, mode, ["iommu-mode", "bench-map"], out, timeout,
+                   on_line=progress, test_timeout=timeout, vm=vm, append=append)
+    if not r.ok:
+        return [], {}, [(kernel, mode, {"name": "bench-map", "reasons": [r.why]})]
+    res = r.result
     try:
         with open(os.path.join(out, "data.log"), errors="replace") as f:
             info, cells = parse(f)
@@ -165,13 +158,6 @@ def clock_name(args):
                 f"{args.map_icount_shift}: {1 << args.map_icount_shift} ns per instruction), "
                 "1 vCPU")
     return "host clock (the TSC of TCG), 2 vCPUs"
-
-
-def span(vals):
-    vals = [v for v in vals if v is not None]
-    if not vals:
-        return None
-    return (statistics.median(vals), min(vals), max(vals))
 
 
 def summarise(cells):
@@ -206,13 +192,6 @@ def targets(table):
     return out
 
 
-def _fmt(s, digits=0):
-    if s is None:
-        return "-"
-    med, lo, hi = s
-    return f"{med:.{digits}f} [{lo:.{digits}f}-{hi:.{digits}f}]"
-
-
 def render(table, tgts, infos):
     """Markdown: targets, ns per request, invalidations per request."""
     methods = [m for m in METHODS if any(t["method"] == m for t in table)]
@@ -228,7 +207,7 @@ def render(table, tgts, infos):
             g["segs"]] = g["ratio"]
     for (name, k, m, thr), vals in rows.items():
         out.append(f"| {name} | {k} | {m} | {thr} | "
-                   + " | ".join(_fmt(vals.get(s), 2) for s in SEGS) + " |")
+                   + " | ".join(fmt(vals.get(s), 2) for s in SEGS) + " |")
     clocks = sorted({i.get("clock", "host") for i in infos})
     out += ["", "Nanoseconds per request (map + unmap) as each thread sees it, median "
             "[min-max] over batches"
@@ -245,7 +224,7 @@ def render(table, tgts, infos):
         cells = []
         for meth in methods:
             t = by.get((k, m, thr, s, meth))
-            cells.append("-" if not t else _fmt(t["ns"])
+            cells.append("-" if not t else fmt(t["ns"])
                          + (" fb" if t["path"] == "fallback" else ""))
         out.append(f"| {k} | {m} | {thr} | {s} | " + " | ".join(cells) + " |")
     inv = [t for t in table if t["inval_per_req"] is not None]

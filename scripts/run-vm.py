@@ -4,10 +4,10 @@
 
 The guest gets a named IOMMU mode, NVMe controllers on sparse raw images and
 optionally QEMU's edu DMA device; its /init runs the named tests and powers
-off.  The serial console is captured to OUT/console.log (each line also
-time-stamped on the host for the IOTLB windows), what tests write to the
-guest's second serial port (/dev/ttyS1) to OUT/data.log, QEMU's IOTLB and NVMe trace
-goes to OUT/trace.log, a wall-clock timeout is enforced, and the verdict
+off.  The serial console is captured to OUT/console.log, what tests write
+to the guest's second serial port (/dev/ttyS1) to OUT/data.log, QEMU's
+IOTLB, NVMe and PCI config write trace (the guest's IOTLB window markers,
+scripts/iotlb.py) goes to OUT/trace.log, a wall-clock timeout is enforced, and the verdict
 (scripts/verdict.py) goes to OUT/result.json.  A boot that oopses before user
 space, or has not reached it after --boot-timeout seconds (known TCG flakes
 of early boot, before any of our modules is loaded), is retried, at most
@@ -53,6 +53,7 @@ import queue
 import re
 import socket
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -257,9 +258,10 @@ def qemu_command(args, outdir, trace, hmp_sock):
 
 
 def boot(cmd, logpath, timeout, boot_timeout, verbose, hmp_sock):
-    """Run QEMU; return ([(host_time, line)], timed_out, missed_boot): QEMU
-    is stopped after timeout seconds, or after boot_timeout if the guest's
-    user space has not said @@GUEST-START by then."""
+    """Run QEMU; return ([(host_time, line)], timed_out, missed_boot, died):
+    QEMU is stopped after timeout seconds, or after boot_timeout if the
+    guest's user space has not said @@GUEST-START by then; died says which
+    signal ended QEMU otherwise (a crash of QEMU's own), or is None."""
     lines = []
     user_space = threading.Event()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -306,7 +308,12 @@ def boot(cmd, logpath, timeout, boot_timeout, verbose, hmp_sock):
         proc.kill()
         proc.wait()
     th.join(timeout=10)
-    return lines, timed_out, missed_boot
+    died = None
+    if not timed_out and proc.returncode is not None and proc.returncode < 0:
+        died = f"QEMU died of {signal.Signals(-proc.returncode).name}"
+        with open(logpath, "a") as log:
+            log.write(f"run-vm: {died}\n")
+    return lines, timed_out, missed_boot, died
 
 
 def main():
@@ -358,15 +365,16 @@ def main():
         cmd = qemu_command(args, out, trace, hmp_sock)
         with open(os.path.join(out, "qemu-cmdline"), "w") as f:
             f.write(" ".join(cmd) + "\n")
-        lines, timed_out, missed_boot = boot(cmd, os.path.join(out, "console.log"),
-                                             args.timeout, args.boot_timeout, args.verbose,
-                                             hmp_sock)
+        lines, timed_out, missed_boot, died = boot(cmd, os.path.join(out, "console.log"),
+                                                   args.timeout, args.boot_timeout,
+                                                   args.verbose, hmp_sock)
         counter = None
         tpath = os.path.join(out, "trace.log")
         if trace and os.path.exists(tpath):
             counter = iotlb.counter(tpath)
         res = verdict.analyse(lines, planned, timed_out, args.timeout, counter,
-                              boot_deadline=args.boot_timeout if missed_boot else None)
+                              boot_deadline=args.boot_timeout if missed_boot else None,
+                              qemu_died=died)
         if res["retry"] and len(retries) < args.retries:
             n = len(retries) + 1
             os.replace(os.path.join(out, "console.log"),

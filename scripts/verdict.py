@@ -8,7 +8,9 @@ The guest's /init reports tests with @@ lines (tests/guest/lib.sh):
   @@BEGIN <test>                  a test starts
   @@EXPECT <regex>                this test will make the kernel print such a line
   @@EXPECT-POWEROFF <regex>       ... after @@DONE, while the guest powers off
-  @@IOTLB-BEGIN/END <label>       window for counting IOTLB invalidations
+  @@IOTLB-BEGIN/END <label> [n]   window for counting IOTLB invalidations;
+                                  its edge is marker n of QEMU's trace, or
+                                  when the line was read, without n
   @@IOTLB-OPS <label> <n>         the window did n requests (default: count
                                   the NVMe I/O commands in it)
   @@IOTLB-CHECK <label> per_io <op> <value>
@@ -125,12 +127,14 @@ def _op(op, a, b):
 
 
 def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None,
-            boot_deadline=None):
+            boot_deadline=None, qemu_died=None):
     """Judge one boot.
 
     lines: console lines, each a str or a (host_time, str) pair.
     boot_deadline: set (seconds) when the runner stopped the guest because
            it had not reached user space by then.
+    qemu_died: how QEMU ended, when a signal killed it (e.g. "QEMU died
+           of SIGSEGV"), for the report.
     planned: the tests the guest was asked to run, in order.
     iotlb: a function(label_begin_time, label_end_time) -> dict with
            "inval", "io", "per_io", or None when no trace was taken.
@@ -147,6 +151,8 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None,
     windows = {}        # label -> [t_begin, t_end]
     ops = {}            # label -> requests declared by the guest
     checks = []         # (test, label, op, value)
+    marks = getattr(iotlb, "marks", None)   # marker number -> trace time
+    unmarked = set()    # windows with a marker missing from the trace
     at_poweroff = []    # [test, regex, seen]: lines expected after @@DONE
 
     def get(name):
@@ -196,7 +202,13 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None,
                 continue
             if kw in ("IOTLB-BEGIN", "IOTLB-END") and len(words) > 1:
                 w = windows.setdefault(words[1], [None, None])
-                w[0 if kw == "IOTLB-BEGIN" else 1] = t
+                edge = t
+                if len(words) > 2 and marks is not None:
+                    # the guest's numbered marker, as QEMU traced it
+                    edge = marks.get(int(words[2]) if words[2].isdigit() else -1)
+                    if edge is None:
+                        unmarked.add(words[1])
+                w[0 if kw == "IOTLB-BEGIN" else 1] = edge
                 continue
             if kw == "IOTLB-OPS" and len(words) >= 3:
                 ops[words[1]] = int(words[2])
@@ -245,6 +257,9 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None,
         if iotlb is None:
             tt.fail(f"iotlb {label}: no QEMU trace for this run")
             continue
+        if label in unmarked:
+            tt.fail(f"iotlb {label}: a window marker is missing from QEMU's trace")
+            continue
         if not w or None in w:
             tt.fail(f"iotlb {label}: window not closed")
             continue
@@ -264,7 +279,8 @@ def analyse(lines, planned=(), timed_out=False, timeout=None, iotlb=None,
     elif timed_out:
         poweroff.fail(f"guest did not power off within {timeout or '?'} s")
     elif not done:
-        poweroff.fail("guest stopped before reporting @@DONE")
+        poweroff.fail("guest stopped before reporting @@DONE"
+                      + (f": {qemu_died}" if qemu_died else ""))
     for name in planned:
         tt = get(name)
         if tt.status is None:

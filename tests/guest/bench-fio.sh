@@ -95,10 +95,6 @@ path_dev() {
 	echo "/dev/${_c}n1"
 }
 
-# every window counts its own NVMe commands from the trace: short pauses
-# (3 s of 1 s pauses per run were a third of a guest's time)
-IOTLB_PAUSE=0.2
-
 for p in $paths; do
 	path_dev "$p" >/dev/null || fail "cannot set up path ${p%%:*}"
 done

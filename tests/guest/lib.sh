@@ -44,21 +44,31 @@ expect_console() {
 # and NVMe I/O commands between the two (QEMU trace, outside the guest).
 # iotlb_check LABEL per_io OP VALUE: the host fails this test unless
 # invalidations per I/O in LABEL satisfy OP (lt le eq ge gt) VALUE.
-# The host time-stamps the marker lines as it reads them; the pauses
-# (IOTLB_PAUSE seconds, default 1) keep the window's work clear of that lag
-# on a loaded machine.  A caller whose windows count their I/O from the same
-# trace (no iotlb_ops) may shorten them: a late marker then moves I/O and
-# invalidations out of the window alike, and the ratio holds.
+# Each marker is a numbered write to the host bridge's Interrupt Line and
+# Pin registers (config space 0x3c, which nothing else writes on q35), and
+# QEMU traces it in the same log as the invalidations: the window's edges
+# are exact, whatever the host's load.  The pause before a window
+# (IOTLB_PAUSE seconds, default 0.2) lets the IOMMU's deferred flushes of
+# earlier work (10 ms timers) happen before it begins.
+iotlb_mark() {
+	_seq=$(($(cat /tmp/.iotlb-seq 2>/dev/null || echo 0) + 1))
+	echo "$_seq" >/tmp/.iotlb-seq
+	# shellcheck disable=SC2059 # the format is the two bytes, octal escapes
+	printf "\\$(printf %03o $((_seq & 255)))\\$(printf %03o $((_seq >> 8 & 255)))" |
+		dd of=/sys/bus/pci/devices/0000:00:00.0/config bs=2 seek=30 count=1 \
+			conv=notrunc 2>/dev/null
+}
+
 iotlb_begin() {
 	sync
-	sleep "${IOTLB_PAUSE:-1}"
-	echo "@@IOTLB-BEGIN $1"
-	sleep "${IOTLB_PAUSE:-1}"
+	sleep "${IOTLB_PAUSE:-0.2}"
+	iotlb_mark
+	echo "@@IOTLB-BEGIN $1 $_seq"
 }
 
 iotlb_end() {
-	sleep "${IOTLB_PAUSE:-1}"
-	echo "@@IOTLB-END $1"
+	iotlb_mark
+	echo "@@IOTLB-END $1 $_seq"
 }
 
 # iotlb_ops LABEL N: the window did N requests (when they are not NVMe I/O).

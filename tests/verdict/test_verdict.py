@@ -151,6 +151,12 @@ class Verdict(unittest.TestCase):
         res = verdict.analyse(load("no-poweroff.log"), ["iommu-mode", "stock-iotlb"])
         self.assertFalse(res["retry"])
 
+    def test_qemu_crash_is_named(self):
+        res = verdict.analyse(load("no-poweroff.log"), ["iommu-mode", "stock-iotlb"],
+                              qemu_died="QEMU died of SIGSEGV")
+        self.assertFalse(res["retry"])
+        self.assertIn("@@DONE: QEMU died of SIGSEGV", reasons(res, "poweroff"))
+
     def test_late_oops_is_not_retried(self):
         res = verdict.analyse(load("late-oops.log"), ["iommu-mode", "stock-fio-verify"])
         self.assertFalse(res["retry"])
@@ -224,6 +230,44 @@ class Iotlb(unittest.TestCase):
         finally:
             os.unlink(path)
         self.assertEqual(res["iotlb"]["strict"]["per_io"], 2.0)
+
+    def run_marked(self, drop=None):
+        """Windows numbered 1-4 whose console lines were read 50 s late:
+        the edges come from QEMU's marker events, not from the host."""
+        lines, n = [], 0
+        for ln in load("iotlb.log"):
+            if ln.startswith(("@@IOTLB-BEGIN", "@@IOTLB-END")):
+                n += 1
+                ln = f"{ln.rstrip()} {n}\n"
+            lines.append(ln)
+        timed = [(1050.0 + k, ln) for k, ln in enumerate(lines)]
+        with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
+            f.write("1@5.000000:pci_cfg_write mch 00:00.0 @0x4 <- 0x3\n")
+            for k, (t0, n_inval) in enumerate(((1000.0, 100), (1010.0, 1))):
+                for m, tm in ((2 * k + 1, t0), (2 * k + 2, t0 + 1)):
+                    if m != drop:
+                        f.write(f"1@{tm:.6f}:pci_cfg_write mch 00:00.0 @0x3c <- {m:#x}\n")
+                for i in range(100):
+                    f.write(f"1@{t0 + 0.001 * (i + 1):.6f}:pci_nvme_io_cmd cid 0\n")
+                for i in range(n_inval):
+                    f.write(f"1@{t0 + 0.0005 * (i + 1):.6f}:vtd_inv_desc_iotlb_pages x\n")
+            path = f.name
+        try:
+            return verdict.analyse(timed, iotlb=iotlb.counter(path))
+        finally:
+            os.unlink(path)
+
+    def test_marked_windows_ignore_the_host_clock(self):
+        res = self.run_marked()
+        self.assertEqual(status(res)["stock-iotlb"], "ok")
+        self.assertEqual(res["iotlb"]["strict"], {"inval": 100, "io": 100, "per_io": 1.0})
+        self.assertEqual(res["iotlb"]["lazy"]["inval"], 1)
+
+    def test_missing_marker_fails_its_window(self):
+        res = self.run_marked(drop=3)
+        self.assertEqual(status(res)["stock-iotlb"], "FAIL")
+        self.assertIn("iotlb lazy: a window marker is missing", reasons(res, "stock-iotlb"))
+        self.assertIn("strict", res["iotlb"])
 
     def test_no_trace_fails_a_check(self):
         res = verdict.analyse(load("iotlb.log"))
