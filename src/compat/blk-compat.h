@@ -443,14 +443,14 @@ static inline void blkcompat_disk_hold_put(struct blkcompat_disk_hold *hold,
  * unused.
  */
 
-/* ->timeout(rq) since 5.19; before, also a "reserved" flag */
+/* ->timeout(rq) since v6.0; before, also a "reserved" flag */
 #ifdef HAVE_MQ_OPS_TIMEOUT_NO_RESERVED
 #define BLKCOMPAT_TIMEOUT_PARAMS	struct request *rq
 #else
 #define BLKCOMPAT_TIMEOUT_PARAMS	struct request *rq, bool reserved
 #endif
 
-/* busy_tag_iter_fn(rq, data) since 5.19; before, also "reserved" */
+/* busy_tag_iter_fn(rq, data) since v6.0; before, also "reserved" */
 #ifdef HAVE_BUSY_TAG_ITER_NO_RESERVED
 #define BLKCOMPAT_BUSY_ITER_PARAMS	struct request *rq, void *data
 #else

@@ -5,7 +5,8 @@
 # Each PROBE_DIR/<name>.c is compiled with the target kernel's own compiler and
 # flags; if it compiles, HAVE_<NAME> is defined.  Required exports are
 # looked up in the kernel's Module.symvers: the first one missing is named
-# by <PREFIX>_MISSING_EXPORT.  The result, a header of #defines guarded by
+# by <PREFIX>_MISSING_EXPORT.  Exports to check and no Module.symvers is an
+# error, not a pass.  The result, a header of #defines guarded by
 # <PREFIX>_COMPAT_CONFIG_H, goes to stdout; every compiler message goes to
 # the log file so a wrong answer can be explained.
 #
@@ -19,6 +20,15 @@ symvers=$3
 log=$4
 prefix=$5
 shift 5
+
+# The exports can only be checked against the kernel's Module.symvers;
+# without it every one of them would pass unseen.
+if [ $# -gt 0 ] && [ ! -f "$symvers" ]; then
+	echo "conftest: $symvers is missing: the kernel's exports cannot be" \
+		"checked (the kernel's headers package should provide it)" >&2
+	exit 1
+fi
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -65,7 +75,7 @@ done
 # GPL exports the module needs; the compat header turns a missing one into
 # a clear build error.
 for sym in "$@"; do
-	if [ -f "$symvers" ] && ! grep -q "[[:space:]]$sym[[:space:]]" "$symvers"; then
+	if ! grep -q "[[:space:]]$sym[[:space:]]" "$symvers"; then
 		echo "#define ${prefix}_MISSING_EXPORT \"$sym\""
 		break
 	fi

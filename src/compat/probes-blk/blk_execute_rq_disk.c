@@ -1,6 +1,9 @@
 /*
- * v5.14 to v5.18: blk_execute_rq(disk, rq, at_head) returns the request's
- * block status (before, it took the queue too and returned nothing).
+ * blk_execute_rq(disk, rq, at_head) returns the request's block status.
+ * v5.14, commit fb9b16e15cd7 ("block: return errors from
+ * blk_execute_rq()"), to v5.16: v5.17 dropped the disk
+ * (blk_execute_rq_status.c).  5.10's also takes the queue and returns
+ * nothing.
  */
 #include <linux/blkdev.h>
 #include <linux/blk-mq.h>

@@ -1,6 +1,7 @@
 /*
- * Until v6.14: <linux/blk-mq-pci.h> and blk_mq_pci_map_queues() spread a
- * PCI device's queues like its interrupt vectors.
+ * <linux/blk-mq-pci.h> and blk_mq_pci_map_queues() spread a PCI device's
+ * queues like its interrupt vectors.  Gone in v6.14, commit 9bc1e897a821
+ * ("blk-mq: remove unused queue mapping helpers").
  */
 #include <linux/blk-mq.h>
 #include <linux/blk-mq-pci.h>

@@ -1,6 +1,7 @@
 /*
- * v6.15: blk_rq_map_sg() takes the request and the scatterlist only (the
- * request_queue argument went).
+ * blk_rq_map_sg() takes the request and the scatterlist only (the
+ * request_queue argument went).  v6.15, commit 75618ac6e98f ("block:
+ * remove unused parameter 'q' parameter in __blk_rq_map_sg()").
  */
 #include <linux/blk-mq.h>
 #include <linux/scatterlist.h>

@@ -1,7 +1,8 @@
 /*
- * v5.16 ("block: add a struct io_comp_batch argument to fops->iopoll()" and
- * "block: add support for blk_mq_end_request_batch()"): completions can be
- * collected in a struct io_comp_batch and ended together.
+ * Completions can be collected in a struct io_comp_batch and ended
+ * together.  v5.16, commits 5a72e899ceb4 ("block: add a struct
+ * io_comp_batch argument to fops->iopoll()") and f794f3351f26 ("block: add
+ * support for blk_mq_end_request_batch()").
  */
 #include <linux/blk-mq.h>
 void probe(struct request *rq, struct io_comp_batch *iob,

@@ -1,5 +1,6 @@
 /*
- * v6.0: blk_mq_ops.timeout() lost its "reserved" argument.
+ * blk_mq_ops.timeout() lost its "reserved" argument.  v6.0, commit
+ * 9bdb4833dd39 ("blk-mq: Drop blk_mq_ops.timeout 'reserved' arg").
  */
 #include <linux/blk-mq.h>
 static enum blk_eh_timer_return fn(struct request *rq)

@@ -1,6 +1,7 @@
 /*
- * v6.11 ("block: Add core atomic write support"): a disk declares the
- * atomic write units it guarantees in its queue limits.
+ * A disk declares the atomic write units it guarantees in its queue
+ * limits.  v6.11, commit 9da3d1e912f3 ("block: Add core atomic write
+ * support").
  */
 #include <linux/blkdev.h>
 void probe(struct queue_limits *lim)

@@ -1,6 +1,7 @@
 /*
- * v5.15: a lazy (flush-queue) DMA domain has its own type,
- * IOMMU_DOMAIN_DMA_FQ.
+ * A lazy (flush-queue) DMA domain has its own type, IOMMU_DOMAIN_DMA_FQ.
+ * v5.15, commit bf3aed4660c6 ("iommu: Introduce explicit type for
+ * non-strict DMA domains").
  */
 #include <linux/iommu.h>
 unsigned int probe(void)

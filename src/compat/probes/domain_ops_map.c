@@ -1,6 +1,8 @@
 /*
- * Before v5.19 domain->ops is the driver's struct iommu_ops, with
- * map()/unmap() of one page size per call (5.10).
+ * domain->ops has map()/unmap(), one page size per call.  Gone in v6.7,
+ * commit bd111e987e76 ("iommu: Retire map/unmap ops").  Before v5.18,
+ * commit 9a630a4b41a2 ("iommu: Split struct iommu_ops"), domain->ops is
+ * the driver's struct iommu_ops (5.10).
  */
 #include <linux/iommu.h>
 int probe(struct iommu_domain *d)

@@ -1,5 +1,7 @@
 /*
- * v6.8: iotlb_sync_map() returns an error code.
+ * iotlb_sync_map() returns an error code.  v6.7, commit fa4c4507099f
+ * ("iommu: Allow .iotlb_sync_map to fail and handle s390's -ENOMEM
+ * return").
  */
 #include <linux/iommu.h>
 int probe(struct iommu_domain *d)
