@@ -188,15 +188,18 @@ static inline int blkcompat_add_disk(struct device *parent,
 
 /*
  * Drop the driver's reference to a disk, after del_gendisk() or when adding
- * it failed.  With ->free_disk() (HAVE_BDEV_FREE_DISK) the disk's release
- * tears the queue down; before, the queue was cleaned up here.
+ * it failed.  Where blk_cleanup_disk() exists (v5.14 to v5.19) it cleans
+ * the queue up and puts the disk, also in v5.18 and v5.19, which have
+ * ->free_disk() already but whose put_disk() leaves the queue alone; from
+ * v6.0 the disk's release tears the queue down; before v5.14 the queue was
+ * cleaned up here.
  */
 static inline void blkcompat_put_disk(struct gendisk *disk)
 {
-#if defined(HAVE_BDEV_FREE_DISK)
-	put_disk(disk);
-#elif defined(HAVE_BLK_CLEANUP_DISK)
+#if defined(HAVE_BLK_CLEANUP_DISK)
 	blk_cleanup_disk(disk);
+#elif defined(HAVE_BDEV_FREE_DISK)
+	put_disk(disk);
 #else
 	blk_cleanup_queue(disk->queue);
 	put_disk(disk);
