@@ -53,7 +53,7 @@ for mode in $(nvi_modes_from nvi.verify_modes); do
 		# directly (single_segment=Y, as nvme-pci); N sends every request
 		# through the two-step API: both verify, and where the shim
 		# counts its calls, only N gives 4 KiB writes IOVA ranges (with
-		# the full grid: [driver-grid], every kernel and 7+shim)
+		# the full grid: [driver-grid], every generic kernel)
 		st=/sys/kernel/debug/dma_iova_shim/devices/$bdf
 		allocs() { awk '$1 == "allocs" { print $2 }' "$st" 2>/dev/null; }
 		for one in Y N; do
