@@ -90,6 +90,12 @@ run_test() {
 	if [ -f "/tests/$_t.sh" ]; then
 		timeout -s KILL "$_limit" sh -c ". /tests/lib.sh; . /tests/$_t.sh"
 		_rc=$?
+		# killed by its time limit: what every task was doing, for the
+		# log (kernels without SysRq have no trigger file)
+		if [ "$_rc" = 137 ] && [ -w /proc/sysrq-trigger ]; then
+			echo 1 >/proc/sys/kernel/sysrq
+			echo t >/proc/sysrq-trigger
+		fi
 	else
 		echo "no such test" >/tmp/.fail-reason
 		_rc=1
