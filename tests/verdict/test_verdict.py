@@ -180,6 +180,16 @@ class Verdict(unittest.TestCase):
         self.assertEqual(status(verdict.analyse(lines))["iommu-mode"], "ok")
 
 
+def emit(f, t0, n_io, n_inval):
+    """Trace lines of a window from t0: n_io NVMe I/O commands and n_inval
+    IOTLB invalidations, each with the queue wait that is not counted."""
+    for i in range(n_io):
+        f.write(f"1@{t0 + 0.001 * (i + 1):.6f}:pci_nvme_io_cmd cid 0\n")
+    for i in range(n_inval):
+        f.write(f"1@{t0 + 0.0005 * (i + 1):.6f}:vtd_inv_desc_iotlb_pages x\n")
+        f.write(f"1@{t0 + 0.0005 * (i + 1):.6f}:vtd_inv_desc_wait_sw x\n")
+
+
 class Iotlb(unittest.TestCase):
     def run_windows(self, inval_strict, inval_lazy):
         lines = load("iotlb.log")
@@ -187,15 +197,9 @@ class Iotlb(unittest.TestCase):
         t = {ln.split()[-1] + ln.split()[0][2:]: tm for tm, ln in timed
              if ln.startswith("@@IOTLB-")}
         with tempfile.NamedTemporaryFile("w", suffix=".log", delete=False) as f:
-            def emit(t0, n_io, n_inval):
-                for i in range(n_io):
-                    f.write(f"1@{t0 + 0.001 * (i + 1):.6f}:pci_nvme_io_cmd cid 0\n")
-                for i in range(n_inval):
-                    f.write(f"1@{t0 + 0.0005 * (i + 1):.6f}:vtd_inv_desc_iotlb_pages x\n")
-                    f.write(f"1@{t0 + 0.0005 * (i + 1):.6f}:vtd_inv_desc_wait_sw x\n")
-            emit(t["strictIOTLB-BEGIN"], 100, inval_strict)
-            emit(t["lazyIOTLB-BEGIN"], 100, inval_lazy)
-            emit(10.0, 50, 50)          # boot time: outside every window
+            emit(f, t["strictIOTLB-BEGIN"], 100, inval_strict)
+            emit(f, t["lazyIOTLB-BEGIN"], 100, inval_lazy)
+            emit(f, 10.0, 50, 50)       # boot time: outside every window
             path = f.name
         try:
             return verdict.analyse(timed, iotlb=iotlb.counter(path))
@@ -247,10 +251,7 @@ class Iotlb(unittest.TestCase):
                 for m, tm in ((2 * k + 1, t0), (2 * k + 2, t0 + 1)):
                     if m != drop:
                         f.write(f"1@{tm:.6f}:pci_cfg_write mch 00:00.0 @0x3c <- {m:#x}\n")
-                for i in range(100):
-                    f.write(f"1@{t0 + 0.001 * (i + 1):.6f}:pci_nvme_io_cmd cid 0\n")
-                for i in range(n_inval):
-                    f.write(f"1@{t0 + 0.0005 * (i + 1):.6f}:vtd_inv_desc_iotlb_pages x\n")
+                emit(f, t0, 100, n_inval)
             path = f.name
         try:
             return verdict.analyse(timed, iotlb=iotlb.counter(path))
