@@ -23,7 +23,10 @@ NVMe SPEC (comma separated, all optional): size=1G, ns=N (namespaces),
   requests wait long enough in QEMU to hit the guest driver's I/O timeout)
   rp (the controller sits alone behind a hot-pluggable pcie-root-port
   with id rpN at slot 0x10+i, and the controller on the port's bus: HMP
-  device_del nvmeN / pcie_aer_inject_error rpN work on it).
+  device_del nvmeN / pcie_aer_inject_error rpN work on it),
+  subsys (the controller belongs to an NVM subsystem of its own, nqn
+  subsysN: namespaces can be attached and detached), detached=N (with
+  subsys: the last N namespaces start detached).
   Controllers get serials ctrl0, ctrl1, ... in order and PCI slots 0x10+i;
   their drives are dNn1, dNn2, ... (NVMe device id nvmeN).
 
@@ -92,7 +95,8 @@ BASE_CMDLINE = ("console=ttyS0,115200 panic=-1 loglevel=5 printk.devkmsg=on "
 
 def parse_nvme(spec, index, outdir):
     opts = {"size": "1G", "ns": "1", "mdts": None, "lbs": None,
-            "blkdebug": None, "once": False, "throttle": None, "rp": False}
+            "blkdebug": None, "once": False, "throttle": None, "rp": False,
+            "subsys": False, "detached": "0"}
     for item in filter(None, spec.split(",")):
         k, _, v = item.partition("=")
         if k not in opts:
@@ -109,8 +113,14 @@ def parse_nvme(spec, index, outdir):
         ctrl = f"nvme,id=nvme{index},serial={serial},addr={0x10 + index:#x}"
     if opts["mdts"]:
         ctrl += f",mdts={int(opts['mdts'])}"
+    nns, detached = int(opts["ns"]), int(opts["detached"])
+    if detached and not opts["subsys"]:
+        raise SystemExit(f"run-vm: detached= needs subsys in '{spec}'")
+    if opts["subsys"]:
+        args += ["-device", f"nvme-subsys,id=subsys{index},nqn=subsys{index}"]
+        ctrl += f",subsys=subsys{index}"
     args += ["-device", ctrl]
-    for ns in range(1, int(opts["ns"]) + 1):
+    for ns in range(1, nns + 1):
         img = os.path.join(outdir, f"{serial}n{ns}.img")
         with open(img, "wb") as f:
             f.truncate(_size(opts["size"]))
@@ -126,6 +136,8 @@ def parse_nvme(spec, index, outdir):
         nsdev = f"nvme-ns,drive={did},bus=nvme{index},nsid={ns}"
         if opts["lbs"]:
             nsdev += f",logical_block_size={opts['lbs']},physical_block_size={opts['lbs']}"
+        if ns > nns - detached:
+            nsdev += ",detached=on"
         args += ["-device", nsdev]
     return args
 

@@ -60,43 +60,62 @@ struct blkcompat_limits {
 };
 
 #ifdef HAVE_BLK_MQ_ALLOC_DISK_LIMITS
-/* The limits go to blk_mq_alloc_disk() as a struct queue_limits. */
-static inline struct gendisk *
-blkcompat_alloc_disk(struct blk_mq_tag_set *set,
-		     const struct blkcompat_limits *l, void *queuedata)
+/* Our limits into a struct queue_limits; the features it has stay set. */
+static inline void blkcompat_fill_limits(struct queue_limits *lim,
+					 const struct blkcompat_limits *l)
 {
-	struct queue_limits lim = {
-		.logical_block_size	= l->lbs,
-		.physical_block_size	= l->pbs,
-		.io_min			= l->io_min,
-		.io_opt			= l->io_opt,
-		.max_hw_sectors		= l->max_hw_sectors,
-		.max_segments		= l->max_segments,
-		.virt_boundary_mask	= l->virt_boundary,
-		.max_hw_discard_sectors	= l->max_discard_sectors,
-		.max_discard_segments	= l->max_discard_segments,
-		.max_write_zeroes_sectors = l->max_write_zeroes_sectors,
-		.dma_alignment		= 3,
-		/* stated for every disk since the limits API (v6.9) */
-		.max_integrity_segments	= 1,
-	};
-
+	lim->logical_block_size = l->lbs;
+	lim->physical_block_size = l->pbs;
+	lim->io_min = l->io_min;
+	lim->io_opt = l->io_opt;
+	lim->max_hw_sectors = l->max_hw_sectors;
+	lim->max_segments = l->max_segments;
+	lim->virt_boundary_mask = l->virt_boundary;
+	lim->max_hw_discard_sectors = l->max_discard_sectors;
+	lim->max_discard_segments = l->max_discard_segments;
+	lim->max_write_zeroes_sectors = l->max_write_zeroes_sectors;
+	lim->dma_alignment = 3;
+	/* stated for every disk since the limits API (v6.9) */
+	lim->max_integrity_segments = 1;
 	if (l->max_discard_sectors)
-		lim.discard_granularity = l->discard_granularity;
+		lim->discard_granularity = l->discard_granularity;
 #ifdef HAVE_QUEUE_LIMITS_ATOMIC_WRITE
-	lim.atomic_write_hw_max = l->atomic_bs;
-	lim.atomic_write_hw_unit_min = l->lbs;
-	lim.atomic_write_hw_unit_max = rounddown_pow_of_two(l->atomic_bs);
+	lim->atomic_write_hw_max = l->atomic_bs;
+	lim->atomic_write_hw_unit_min = l->lbs;
+	lim->atomic_write_hw_unit_max = rounddown_pow_of_two(l->atomic_bs);
 #ifdef BLK_FEAT_ATOMIC_WRITES
-	lim.features |= BLK_FEAT_ATOMIC_WRITES;
+	lim->features |= BLK_FEAT_ATOMIC_WRITES;
 #endif
 #endif
 #ifdef BLK_FEAT_WRITE_CACHE
 	/* the cache flags are features in the limits */
 	if (l->wc)
-		lim.features |= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA;
+		lim->features |= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA;
 #endif
+}
+
+/* The limits go to blk_mq_alloc_disk() as a struct queue_limits. */
+static inline struct gendisk *
+blkcompat_alloc_disk(struct blk_mq_tag_set *set,
+		     const struct blkcompat_limits *l, void *queuedata)
+{
+	struct queue_limits lim = { };
+
+	blkcompat_fill_limits(&lim, l);
 	return blk_mq_alloc_disk(set, &lim, queuedata);
+}
+
+/*
+ * New limits for a disk in use (a namespace formatted again), given while
+ * its queue is frozen.
+ */
+static inline int blkcompat_update_limits(struct gendisk *disk,
+					  const struct blkcompat_limits *l)
+{
+	struct queue_limits lim = queue_limits_start_update(disk->queue);
+
+	blkcompat_fill_limits(&lim, l);
+	return queue_limits_commit_update(disk->queue, &lim);
 }
 
 #else /* !HAVE_BLK_MQ_ALLOC_DISK_LIMITS */
@@ -161,7 +180,31 @@ blkcompat_alloc_disk(struct blk_mq_tag_set *set,
 	return disk;
 }
 #endif /* HAVE_BLK_MQ_ALLOC_DISK */
+
+/* New limits for a disk in use, given while its queue is frozen. */
+static inline int blkcompat_update_limits(struct gendisk *disk,
+					  const struct blkcompat_limits *l)
+{
+	blkcompat_apply_limits(disk->queue, l);
+	return 0;
+}
 #endif /* HAVE_BLK_MQ_ALLOC_DISK_LIMITS */
+
+/*
+ * Thaw a queue frozen with blk_freeze_queue_start() and
+ * blk_mq_freeze_queue_wait().  Where blk_mq_freeze_queue() saves the
+ * memalloc flags and blk_mq_unfreeze_queue() wants them back (after v6.12:
+ * not in Debian's 6.12, in its 7.3), the plain thaw is
+ * blk_mq_unfreeze_queue_nomemrestore().
+ */
+static inline void blkcompat_unfreeze_queue(struct request_queue *q)
+{
+#ifdef HAVE_BLK_MQ_UNFREEZE_QUEUE_NOMEMRESTORE
+	blk_mq_unfreeze_queue_nomemrestore(q);
+#else
+	blk_mq_unfreeze_queue(q);
+#endif
+}
 
 /*
  * Declare the write cache, unless blkcompat_alloc_disk() did (as features
@@ -372,7 +415,8 @@ static inline size_t blkcompat_dma_opt_size(struct device *dev)
  * the disk's private_data; blkcompat_disk_hold_put() drops the driver's
  * hold (and its disk reference, after del_gendisk() or a failed add), and
  * BLKCOMPAT_DISK_HOLD_OPS in the block_device_operations lets the disk drop
- * its own.  @free frees the object.
+ * its own.  @free frees the object.  blkcompat_disk_hold_get() and
+ * blkcompat_disk_hold_drop() hold it for a while longer (a lookup).
  */
 struct blkcompat_disk_hold {
 	struct kref ref;	/* kernels without ->free_disk(): openers */
@@ -401,6 +445,19 @@ static inline void blkcompat_disk_hold_put(struct blkcompat_disk_hold *hold,
 	blkcompat_put_disk(disk);
 	if (!added)
 		hold->free(hold);
+}
+
+/* one more hold, taken while another one is known to be there */
+static inline void blkcompat_disk_hold_get(struct blkcompat_disk_hold *hold,
+					   struct gendisk *disk)
+{
+	get_device(disk_to_dev(disk));
+}
+
+static inline void blkcompat_disk_hold_drop(struct blkcompat_disk_hold *hold,
+					    struct gendisk *disk)
+{
+	put_device(disk_to_dev(disk));
 }
 
 #define BLKCOMPAT_DISK_HOLD_OPS	.free_disk = blkcompat_free_disk
@@ -432,6 +489,18 @@ static inline void blkcompat_disk_hold_put(struct blkcompat_disk_hold *hold,
 					   struct gendisk *disk, bool added)
 {
 	blkcompat_put_disk(disk);
+	kref_put(&hold->ref, blkcompat_disk_hold_free);
+}
+
+static inline void blkcompat_disk_hold_get(struct blkcompat_disk_hold *hold,
+					   struct gendisk *disk)
+{
+	kref_get(&hold->ref);
+}
+
+static inline void blkcompat_disk_hold_drop(struct blkcompat_disk_hold *hold,
+					    struct gendisk *disk)
+{
 	kref_put(&hold->ref, blkcompat_disk_hold_free);
 }
 

@@ -3,7 +3,8 @@
  * nvme_iova: controller core.  The controller state machine, the
  * synchronous admin path, controller enable, disable and shutdown
  * (CC/CSTS), and the admin commands that bring a controller up: Identify
- * Controller, Set Features (Number of Queues), Create I/O queues.
+ * Controller (and the effects log, effects.c), Set Features (Number of
+ * Queues), Create I/O queues.
  */
 #include <linux/delay.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
@@ -416,6 +417,7 @@ int nvi_identify_ctrl(struct nvi_ctrl *ctrl)
 	struct nvme_id_ctrl *id;
 	u32 mps_min = 12 + NVME_CAP_MPSMIN(ctrl->cap);
 	u32 max_bytes = NVI_MAX_XFER;
+	u8 lpa;
 	int ret;
 
 	id = kzalloc(sizeof(*id), GFP_KERNEL);
@@ -446,12 +448,13 @@ int nvi_identify_ctrl(struct nvi_ctrl *ctrl)
 	ctrl->vwc = id->vwc;
 	ctrl->nn = le32_to_cpu(id->nn);
 	ctrl->sgl_supported = (le32_to_cpu(id->sgls) & 3) != 0;
+	lpa = id->lpa;
 	kfree(id);
 	ret = nvi_identify_nvm_limits(ctrl, mps_min);
 	if (ret)
 		dev_warn(ctrl->dev, "reading the NVM command set limits failed: %d\n",
 			 ret);
-	return 0;
+	return nvi_read_effects(ctrl, lpa);
 }
 
 /* Set Features / Number of Queues; returns how many I/O queues we may use */

@@ -11,13 +11,18 @@
 
 #include "nvme-iova.h"
 
-/* A user command as both passthru structures and SUBMIT_IO describe it. */
+/*
+ * A user command as both passthru structures and SUBMIT_IO describe it.
+ * @lba_shift: the block size SUBMIT_IO sized the buffer for (0: raw
+ * passthrough, sized by the caller).
+ */
 struct nvi_ucmd {
 	struct nvme_command c;
 	u64 addr;
 	u32 data_len;
 	u32 timeout_ms;
 	u64 result;
+	u8 lba_shift;
 };
 
 struct nvi_ubuf {
@@ -133,6 +138,15 @@ static int nvi_user_io(struct nvi_ctrl *ctrl, struct nvi_ns *ns,
 		ret = PTR_ERR(rq);
 		goto out;
 	}
+	/*
+	 * The request holds the queue, so no format change can be applied
+	 * until it ends: check that none was since the buffer was sized.
+	 */
+	if (ns->unusable || (uc->lba_shift && uc->lba_shift != ns->lba_shift)) {
+		blk_mq_free_request(rq);
+		ret = ns->unusable ? -EOPNOTSUPP : -EAGAIN;
+		goto out;
+	}
 	if (timeout)
 		rq->timeout = timeout;
 	iod = nvi_rq_iod(rq);
@@ -163,17 +177,26 @@ static int nvi_run_ucmd(struct nvi_ctrl *ctrl, struct nvi_ns *ns,
 	unsigned int timeout = uc->timeout_ms ?
 		msecs_to_jiffies(uc->timeout_ms) : 0;
 	struct nvi_ubuf *ub;
+	u32 effects;
 	int ret;
 
 	ret = nvi_get_ubuf(ctrl, uc, &ub);
 	if (ret)
 		return ret;
-	if (ns)
+	if (ns) {
+		/* nothing to act on: an I/O command's effects stay in its namespace */
 		ret = nvi_user_io(ctrl, ns, uc, ub, timeout);
-	else
-		ret = nvi_user_admin(ctrl, uc, ub, timeout);
+		if (ub)
+			nvi_put_ubuf(ctrl, ub);
+		return ret;
+	}
+	effects = nvi_command_effects(ctrl, false, uc->c.common.opcode);
+	nvi_passthru_start(ctrl, effects);
+	ret = nvi_user_admin(ctrl, uc, ub, timeout);
 	if (ub)
 		nvi_put_ubuf(ctrl, ub);
+	/* after the buffer is given back: a rescan may have to wait for a reset */
+	nvi_passthru_end(ctrl, effects);
 	return ret;
 }
 
@@ -205,6 +228,7 @@ static int nvi_passthru(struct nvi_ctrl *ctrl, struct nvi_ns *ns, bool io,
 	size_t size = is64 ? sizeof(struct nvme_passthru_cmd64) :
 		sizeof(struct nvme_passthru_cmd);
 	u32 cdw2_3[2], cdw10_15[6];
+	struct nvi_ns *held = NULL;
 	int ret;
 
 	if (!capable(CAP_SYS_ADMIN))
@@ -218,11 +242,11 @@ static int nvi_passthru(struct nvi_ctrl *ctrl, struct nvi_ns *ns, bool io,
 		if (ns && cmd.nsid != ns->nsid)
 			return -EINVAL;
 		if (!ns) {
-			mutex_lock(&ctrl->ns_lock);
-			ns = nvi_find_ns(ctrl, cmd.nsid);
-			mutex_unlock(&ctrl->ns_lock);
-			if (!ns)
+			/* held: a scan may remove it while the command runs */
+			held = nvi_get_ns(ctrl, cmd.nsid);
+			if (!held)
 				return -EINVAL;
+			ns = held;
 		}
 	}
 	cdw2_3[0] = cmd.cdw2;
@@ -238,7 +262,10 @@ static int nvi_passthru(struct nvi_ctrl *ctrl, struct nvi_ns *ns, bool io,
 	uc.data_len = cmd.data_len;
 	uc.timeout_ms = cmd.timeout_ms;
 	uc.result = 0;
+	uc.lba_shift = 0;
 	ret = nvi_run_ucmd(ctrl, io ? ns : NULL, &uc);
+	if (held)
+		nvi_put_ns(held);
 	if (ret >= 0) {
 		if (is64) {
 			if (put_user(uc.result,
@@ -285,8 +312,10 @@ static int nvi_submit_io(struct nvi_ns *ns, void __user *argp)
 	 */
 	uc.c.common.cdw14 = cpu_to_le32(io.reftag);
 	uc.c.common.cdw15 = cpu_to_le32(io.apptag | (u32)io.appmask << 16);
+	/* nvi_user_io() checks that the block size still holds */
+	uc.lba_shift = READ_ONCE(ns->lba_shift);
 	uc.addr = io.addr;
-	uc.data_len = ((u32)io.nblocks + 1) << ns->lba_shift;
+	uc.data_len = ((u32)io.nblocks + 1) << uc.lba_shift;
 	return nvi_run_ucmd(ns->ctrl, ns, &uc);
 }
 

@@ -48,6 +48,34 @@ struct nvi_ns *nvi_find_ns(struct nvi_ctrl *ctrl, u32 nsid)
 	return NULL;
 }
 
+/**
+ * nvi_get_ns - look a namespace up and hold it
+ * @ctrl: controller
+ * @nsid: namespace id
+ *
+ * The namespace stays valid until nvi_put_ns(), even if a scan removes it
+ * meanwhile (its queue then refuses new requests).
+ *
+ * Return: the namespace, or NULL if the driver has none with @nsid.
+ */
+struct nvi_ns *nvi_get_ns(struct nvi_ctrl *ctrl, u32 nsid)
+{
+	struct nvi_ns *ns;
+
+	mutex_lock(&ctrl->ns_lock);
+	ns = nvi_find_ns(ctrl, nsid);
+	/* listed: the driver's own hold is there */
+	if (ns)
+		blkcompat_disk_hold_get(&ns->hold, ns->disk);
+	mutex_unlock(&ctrl->ns_lock);
+	return ns;
+}
+
+void nvi_put_ns(struct nvi_ns *ns)
+{
+	blkcompat_disk_hold_drop(&ns->hold, ns->disk);
+}
+
 /*
  * The disk's limits, as current nvme-pci derives them: block sizes from the
  * namespace's preferred write granularity (NPWG), optimal write size (NOWS,
@@ -98,44 +126,68 @@ static void nvi_ns_limits(struct nvi_ctrl *ctrl, struct nvi_ns *ns,
 			      ctrl->wzsl_sectors ?: lim->max_hw_sectors);
 }
 
-static int nvi_alloc_ns(struct nvi_ctrl *ctrl, u32 nsid)
+/* Identify Namespace (CNS 00h); an inactive namespace reads as zeroes. */
+static int nvi_identify_ns(struct nvi_ctrl *ctrl, u32 nsid,
+			   struct nvme_id_ns *id)
 {
 	struct nvme_command c = { };
-	struct nvme_id_ns *id;
-	struct blkcompat_limits lim = { };
-	struct gendisk *disk;
-	struct nvi_ns *ns;
-	u8 lbaf;
 	int ret;
 
-	id = kzalloc(sizeof(*id), GFP_KERNEL);
-	if (!id)
-		return -ENOMEM;
 	c.identify.opcode = nvme_admin_identify;
 	c.identify.nsid = cpu_to_le32(nsid);
 	c.identify.cns = NVME_ID_CNS_NS;
 	ret = nvi_admin_data(ctrl, &c, id, sizeof(*id), DMA_FROM_DEVICE);
-	if (ret) {
-		ret = ret < 0 ? ret : -EIO;
-		goto free_id;
-	}
-	lbaf = id->flbas & NVME_NS_FLBAS_LBA_MASK;
-	if (!id->nsze || id->lbaf[lbaf].ms || id->lbaf[lbaf].ds < 9 ||
-	    id->lbaf[lbaf].ds > PAGE_SHIFT) {
+	return ret < 0 ? ret : ret ? -EIO : 0;
+}
+
+/*
+ * The namespace's current LBA format, if the driver can serve it: no
+ * metadata (the driver has no integrity or metadata buffers, and an
+ * extended LBA would not fit the block layer's sector sizes), data blocks
+ * of 512 bytes to a page.
+ */
+static bool nvi_ns_format_ok(const struct nvme_id_ns *id, u8 *lba_shift)
+{
+	const struct nvme_lbaf *f = &id->lbaf[id->flbas & NVME_NS_FLBAS_LBA_MASK];
+
+	*lba_shift = f->ds;
+	return !f->ms && f->ds >= 9 && f->ds <= PAGE_SHIFT;
+}
+
+static void nvi_ns_describe(struct nvi_ctrl *ctrl, struct nvi_ns *ns,
+			    const struct blkcompat_limits *lim,
+			    const char *what)
+{
+	dev_info(ctrl->dev, "%s: %s%llu blocks of %u bytes%s%s%s\n",
+		 ns->disk->disk_name, what, ns->nsze, lim->lbs,
+		 lim->wc ? ", write cache" : "",
+		 lim->max_discard_sectors ? ", discard" : "",
+		 lim->max_write_zeroes_sectors ? ", write-zeroes" : "");
+}
+
+static int nvi_alloc_ns(struct nvi_ctrl *ctrl, u32 nsid,
+			const struct nvme_id_ns *id)
+{
+	struct blkcompat_limits lim = { };
+	struct gendisk *disk;
+	struct nvi_ns *ns;
+	u8 lba_shift;
+	int ret;
+
+	if (!nvi_ns_format_ok(id, &lba_shift)) {
+		u8 lbaf = id->flbas & NVME_NS_FLBAS_LBA_MASK;
+
 		dev_info(ctrl->dev, "namespace %u: unsupported format (lbads %u, ms %u), skipped\n",
 			 nsid, id->lbaf[lbaf].ds, le16_to_cpu(id->lbaf[lbaf].ms));
-		ret = 0;
-		goto free_id;
+		return 0;
 	}
 	ns = kzalloc(sizeof(*ns), GFP_KERNEL);
-	if (!ns) {
-		ret = -ENOMEM;
-		goto free_id;
-	}
+	if (!ns)
+		return -ENOMEM;
 	blkcompat_disk_hold_init(&ns->hold, nvi_ns_free);
 	ns->ctrl = ctrl;
 	ns->nsid = nsid;
-	ns->lba_shift = id->lbaf[lbaf].ds;
+	ns->lba_shift = lba_shift;
 	ns->nsze = le64_to_cpu(id->nsze);
 
 	nvi_ns_limits(ctrl, ns, id, &lim);
@@ -143,9 +195,8 @@ static int nvi_alloc_ns(struct nvi_ctrl *ctrl, u32 nsid)
 
 	disk = blkcompat_alloc_disk(&ctrl->tagset, &lim, ns);
 	if (IS_ERR(disk)) {
-		ret = PTR_ERR(disk);
 		kfree(ns);
-		goto free_id;
+		return PTR_ERR(disk);
 	}
 	blkcompat_disk_set_wc(disk, lim.wc);
 	ns->disk = disk;
@@ -159,41 +210,178 @@ static int nvi_alloc_ns(struct nvi_ctrl *ctrl, u32 nsid)
 	ret = blkcompat_add_disk(&ctrl->device, disk);
 	if (ret) {
 		nvi_ns_put(ns, false);
-		goto free_id;
+		return ret;
 	}
 	mutex_lock(&ctrl->ns_lock);
 	list_add_tail(&ns->list, &ctrl->namespaces);
 	mutex_unlock(&ctrl->ns_lock);
-	dev_info(ctrl->dev, "%s: %llu blocks of %u bytes%s%s%s\n",
-		 disk->disk_name, ns->nsze, lim.lbs,
-		 lim.wc ? ", write cache" : "",
-		 lim.max_discard_sectors ? ", discard" : "",
-		 lim.max_write_zeroes_sectors ? ", write-zeroes" : "");
-free_id:
-	kfree(id);
-	return ret;
+	nvi_ns_describe(ctrl, ns, &lim, "");
+	return 0;
+}
+
+/*
+ * Apply a known namespace's Identify data read again, its queue frozen:
+ * the block size, limits and capacity of its current format, or, for a
+ * format the driver cannot serve, no capacity and read-only (as nvme-pci
+ * hides a format it cannot serve behind a capacity of 0), so that no
+ * request is built for it.
+ */
+static void nvi_ns_apply(struct nvi_ctrl *ctrl, struct nvi_ns *ns,
+			 const struct nvme_id_ns *id)
+{
+	struct blkcompat_limits lim = { };
+	u8 lba_shift;
+	int ret;
+
+	if (!nvi_ns_format_ok(id, &lba_shift)) {
+		u8 lbaf = id->flbas & NVME_NS_FLBAS_LBA_MASK;
+
+		if (!ns->unusable)
+			dev_warn(ctrl->dev, "%s: format changed to one the driver cannot serve (lbads %u, ms %u): capacity 0, read-only\n",
+				 ns->disk->disk_name, id->lbaf[lbaf].ds,
+				 le16_to_cpu(id->lbaf[lbaf].ms));
+		ns->unusable = true;
+		set_capacity_and_notify(ns->disk, 0);
+		set_disk_ro(ns->disk, true);
+		return;
+	}
+	if (!ns->unusable && lba_shift == ns->lba_shift &&
+	    le64_to_cpu(id->nsze) == ns->nsze)
+		return;
+	ns->lba_shift = lba_shift;
+	ns->nsze = le64_to_cpu(id->nsze);
+	nvi_ns_limits(ctrl, ns, id, &lim);
+	lim.wc = ctrl->vwc & NVME_CTRL_VWC_PRESENT;
+	ret = blkcompat_update_limits(ns->disk, &lim);
+	if (ret) {
+		/* the queue keeps a block size that no longer holds */
+		dev_err(ctrl->dev, "%s: new limits refused (%d): capacity 0, read-only\n",
+			ns->disk->disk_name, ret);
+		ns->unusable = true;
+		set_capacity_and_notify(ns->disk, 0);
+		set_disk_ro(ns->disk, true);
+		return;
+	}
+	if (ns->unusable)
+		set_disk_ro(ns->disk, false);
+	ns->unusable = false;
+	set_capacity_and_notify(ns->disk,
+				ns->nsze << (ns->lba_shift - SECTOR_SHIFT));
+	nvi_ns_describe(ctrl, ns, &lim, "now ");
+}
+
+/*
+ * Freeze every namespace queue: requests in flight complete, new ones wait
+ * in the block layer.  The caller holds scan_lock, under which alone the
+ * namespace list changes while the controller is bound, and no ns_lock
+ * while waiting (a reset, which may be what completes the requests,
+ * quiesces the queues under it).  I/O allocations stay clear of reclaim
+ * meanwhile: it could write to a frozen disk.
+ */
+void nvi_freeze_namespaces(struct nvi_ctrl *ctrl)
+{
+	struct nvi_ns *ns;
+
+	lockdep_assert_held(&ctrl->scan_lock);
+	ctrl->freeze_noio = memalloc_noio_save();
+	list_for_each_entry(ns, &ctrl->namespaces, list)
+		blk_freeze_queue_start(ns->disk->queue);
+	list_for_each_entry(ns, &ctrl->namespaces, list)
+		blk_mq_freeze_queue_wait(ns->disk->queue);
+}
+
+void nvi_unfreeze_namespaces(struct nvi_ctrl *ctrl)
+{
+	struct nvi_ns *ns;
+
+	lockdep_assert_held(&ctrl->scan_lock);
+	list_for_each_entry(ns, &ctrl->namespaces, list)
+		blkcompat_unfreeze_queue(ns->disk->queue);
+	memalloc_noio_restore(ctrl->freeze_noio);
+}
+
+static bool nvi_nsid_listed(const __le32 *list, u32 nsid)
+{
+	int i;
+
+	for (i = 0; i < NVI_PAGE_SIZE / 4 && list[i]; i++)
+		if (le32_to_cpu(list[i]) == nsid)
+			return true;
+	return false;
+}
+
+/*
+ * Read a known namespace again; false if it is no longer active.  Its
+ * queue is frozen for the update unless the caller froze them all.
+ */
+static bool nvi_revalidate_ns(struct nvi_ctrl *ctrl, struct nvi_ns *ns,
+			      struct nvme_id_ns *id, bool frozen)
+{
+	struct request_queue *q = ns->disk->queue;
+	unsigned int noio;
+	int ret;
+
+	ret = nvi_identify_ns(ctrl, ns->nsid, id);
+	if (ret) {
+		/* no answer: keep the namespace as it was */
+		dev_warn(ctrl->dev, "%s: Identify Namespace failed (%d)\n",
+			 ns->disk->disk_name, ret);
+		return true;
+	}
+	if (!id->nsze)
+		return false;
+	if (frozen) {
+		nvi_ns_apply(ctrl, ns, id);
+		return true;
+	}
+	noio = memalloc_noio_save();
+	blk_freeze_queue_start(q);
+	blk_mq_freeze_queue_wait(q);
+	nvi_ns_apply(ctrl, ns, id);
+	blkcompat_unfreeze_queue(q);
+	memalloc_noio_restore(noio);
+	return true;
+}
+
+static void nvi_remove_ns(struct nvi_ns *ns)
+{
+	mutex_lock(&ns->ctrl->ns_lock);
+	list_del_init(&ns->list);
+	mutex_unlock(&ns->ctrl->ns_lock);
+	dev_info(ns->ctrl->dev, "%s: namespace %u is gone\n",
+		 ns->disk->disk_name, ns->nsid);
+	del_gendisk(ns->disk);
+	nvi_ns_put(ns, true);
 }
 
 /**
- * nvi_scan_namespaces - add a disk for each active namespace not yet known
- * @ctrl: live controller
+ * nvi_scan_locked - bring the namespaces in line with the controller's
+ * @ctrl: live controller; scan_lock held
+ * @frozen: every namespace queue is frozen (nvi_passthru_start()); they
+ *	are thawed here once the known namespaces were read again
  *
- * Reads the active namespace list (CNS 02h); namespaces that disappeared
- * are left alone (a rescan only adds).  One scan at a time (scan_lock, as
- * nvme-pci's scan work): probe's scan and rescan ioctls, which may start
- * as soon as the character device exists, would otherwise both find a new
- * namespace unknown and add it twice.
+ * Reads the active namespace list (CNS 02h).  A known namespace is read
+ * again (block size, capacity, format); one no longer active loses its
+ * disk, with no capacity meanwhile; a new one gets a disk.  Disks are
+ * removed and added with the queues running: del_gendisk() drains them.
+ *
+ * Return: 0, or a negative errno if the list could not be read (then
+ * nothing changed).
  */
-int nvi_scan_namespaces(struct nvi_ctrl *ctrl)
+int nvi_scan_locked(struct nvi_ctrl *ctrl, bool frozen)
 {
+	struct nvi_ns *ns, *next;
 	struct nvme_command c = { };
+	struct nvme_id_ns *id;
 	__le32 *list;
 	int i, ret;
 
+	lockdep_assert_held(&ctrl->scan_lock);
 	list = kzalloc(NVI_PAGE_SIZE, GFP_KERNEL);
-	if (!list)
-		return -ENOMEM;
-	mutex_lock(&ctrl->scan_lock);
+	id = kzalloc(sizeof(*id), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!list || !id)
+		goto out;
 	c.identify.opcode = nvme_admin_identify;
 	c.identify.cns = NVME_ID_CNS_NS_ACTIVE_LIST;
 	c.identify.nsid = 0;
@@ -202,23 +390,56 @@ int nvi_scan_namespaces(struct nvi_ctrl *ctrl)
 		ret = ret < 0 ? ret : -EIO;
 		goto out;
 	}
+	list_for_each_entry(ns, &ctrl->namespaces, list) {
+		ns->gone = !nvi_nsid_listed(list, ns->nsid) ||
+			!nvi_revalidate_ns(ctrl, ns, id, frozen);
+		if (ns->gone && frozen)
+			set_capacity(ns->disk, 0);
+	}
+	if (frozen) {
+		nvi_unfreeze_namespaces(ctrl);
+		frozen = false;
+	}
+	list_for_each_entry_safe(ns, next, &ctrl->namespaces, list)
+		if (ns->gone)
+			nvi_remove_ns(ns);
 	for (i = 0; i < NVI_PAGE_SIZE / 4 && list[i]; i++) {
 		u32 nsid = le32_to_cpu(list[i]);
-		bool known;
+		int err;
 
-		mutex_lock(&ctrl->ns_lock);
-		known = nvi_find_ns(ctrl, nsid);
-		mutex_unlock(&ctrl->ns_lock);
-		if (known)
+		if (nvi_find_ns(ctrl, nsid))
 			continue;
-		ret = nvi_alloc_ns(ctrl, nsid);
-		if (ret)
-			dev_warn(ctrl->dev, "namespace %u: %d\n", nsid, ret);
+		err = nvi_identify_ns(ctrl, nsid, id);
+		if (!err && id->nsze)
+			err = nvi_alloc_ns(ctrl, nsid, id);
+		if (err)
+			dev_warn(ctrl->dev, "namespace %u: %d\n", nsid, err);
 	}
 	ret = 0;
 out:
-	mutex_unlock(&ctrl->scan_lock);
+	if (frozen)
+		nvi_unfreeze_namespaces(ctrl);
+	kfree(id);
 	kfree(list);
+	return ret;
+}
+
+/**
+ * nvi_scan_namespaces - scan the namespaces (probe, rescan ioctl)
+ * @ctrl: live controller
+ *
+ * One scan at a time (scan_lock, as nvme-pci's scan work): probe's scan
+ * and rescan ioctls, which may start as soon as the character device
+ * exists, would otherwise both find a new namespace unknown and add it
+ * twice.
+ */
+int nvi_scan_namespaces(struct nvi_ctrl *ctrl)
+{
+	int ret;
+
+	mutex_lock(&ctrl->scan_lock);
+	ret = nvi_scan_locked(ctrl, false);
+	mutex_unlock(&ctrl->scan_lock);
 	return ret;
 }
 

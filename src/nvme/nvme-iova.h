@@ -178,6 +178,8 @@ struct nvi_ns {
 	struct gendisk *disk;
 	u32 nsid;
 	u8 lba_shift;
+	bool unusable;		/* a format the driver cannot serve: no I/O */
+	bool gone;		/* no longer active: removed by the scan */
 	u64 nsze;
 };
 
@@ -225,7 +227,13 @@ struct nvi_ctrl {
 	bool sgl_supported;
 	u32 nn;
 
-	struct mutex scan_lock;		/* one namespace scan at a time */
+	/*
+	 * One namespace scan at a time; the namespace list changes only
+	 * under it (and ns_lock), or at removal once no ioctl runs.
+	 */
+	struct mutex scan_lock;
+	unsigned int freeze_noio;	/* nvi_freeze_namespaces(), scan_lock */
+	struct nvme_effects_log *effects;	/* NULL: none read */
 	struct mutex ns_lock;		/* the namespaces list */
 	struct list_head namespaces;
 	struct rw_semaphore ioctl_rwsem;
@@ -381,6 +389,11 @@ bool nvi_want_sgl(struct nvi_ctrl *ctrl, unsigned int nsegs);
 
 /* ns.c */
 int nvi_scan_namespaces(struct nvi_ctrl *ctrl);
+int nvi_scan_locked(struct nvi_ctrl *ctrl, bool frozen);
+void nvi_freeze_namespaces(struct nvi_ctrl *ctrl);
+void nvi_unfreeze_namespaces(struct nvi_ctrl *ctrl);
+struct nvi_ns *nvi_get_ns(struct nvi_ctrl *ctrl, u32 nsid);
+void nvi_put_ns(struct nvi_ns *ns);
 int nvi_rescan(struct nvi_ctrl *ctrl);
 void nvi_remove_namespaces(struct nvi_ctrl *ctrl);
 void nvi_kick_namespaces(struct nvi_ctrl *ctrl, bool quiesce);
@@ -394,6 +407,12 @@ void nvi_debugfs_add(struct nvi_ctrl *ctrl);
 void nvi_debugfs_remove(struct nvi_ctrl *ctrl);
 void nvi_count_batch(struct nvi_ctrl *ctrl, unsigned int rqs,
 		     unsigned int ranges);
+
+/* effects.c */
+int nvi_read_effects(struct nvi_ctrl *ctrl, u8 lpa);
+u32 nvi_command_effects(struct nvi_ctrl *ctrl, bool io, u8 opcode);
+void nvi_passthru_start(struct nvi_ctrl *ctrl, u32 effects);
+void nvi_passthru_end(struct nvi_ctrl *ctrl, u32 effects);
 
 /* ioctl.c */
 long nvi_ctrl_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

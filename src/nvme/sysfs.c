@@ -109,6 +109,7 @@ void nvi_ctrl_release(struct device *dev)
 	if (ctrl->tagset_ready)
 		blk_mq_free_tag_set(&ctrl->tagset);
 	ida_free(&nvi_instance_ida, ctrl->instance);
+	kfree(ctrl->effects);
 	kfree(ctrl->queues);
 	kfree(ctrl);
 }
