@@ -440,8 +440,10 @@ def main():
         kk = [k for k in kk if flavour_key(k) in keys]
         mm = MODES if sec.get("modes", "all") == "all" else sec["modes"].split()
         for m in modes:
+            # kernels.MODE: only these of the section's kernels in mode MODE
+            km = sec.get("kernels." + m, "").split() or kk
             for k in builds + dkms:
-                if k in kk and m in mm:
+                if k in kk and k in km and m in mm:
                     runs.append((name, k, m, sec))
 
     # Which kernel flavours built (set when prepare_kernel() is done).
