@@ -10,9 +10,7 @@
 # passes.
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
-bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
-mm=$(nvi_modes | awk '{ print $1 }')
-c=$(nvi_use_mode "$mm" "$bdf") || fail "cannot bind $bdf to nvme_iova"
+nvi_demo
 
 nvme admin-passthru "/dev/$c" --opcode=0x0c --timeout=6000 >/tmp/aer.out 2>&1 &
 aer=$!

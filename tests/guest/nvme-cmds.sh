@@ -4,9 +4,7 @@
 # succeeds, and a zeroed range reads back as zeros.
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
-bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
-mm=$(nvi_modes | awk '{ print $1 }')
-c=$(nvi_use_mode "$mm" "$bdf") || fail "cannot move $bdf to nvme_iova"
+nvi_demo
 d=${c}n1
 q=/sys/block/$d/queue
 echo "write_cache=$(cat "$q/write_cache") fua=$(cat "$q/fua") discard_max=$(cat "$q/discard_max_bytes") write_zeroes_max=$(cat "$q/write_zeroes_max_bytes")"

@@ -5,9 +5,7 @@
 # other sectors and writes keep working; nothing hangs.
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
-bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
-mm=$(nvi_modes | awk '{ print $1 }')
-c=$(nvi_use_mode "$mm" "$bdf") || fail "cannot move $bdf to nvme_iova"
+nvi_demo
 dev=/dev/${c}n1
 
 dd if="$dev" of=/dev/null bs=512 count=2048 iflag=direct 2>/dev/null ||

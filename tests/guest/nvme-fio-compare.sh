@@ -11,8 +11,7 @@ cmp_tool() {
 	sh /tests/fio-compare.sh "$@"
 }
 s=$(nvme_wait_ctrl ctrl0) || fail "no stock controller ctrl0"
-bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
-c=$(nvi_use_mode iova "$bdf") || fail "cannot move $bdf to nvme_iova"
+nvi_demo_mode iova
 stock=/dev/${s}n1 demo=/dev/${c}n1
 
 # expect RC CMD...: run CMD, fail unless it exits with RC

@@ -9,9 +9,7 @@
 # and the disk keep its name.  Prints how long each reset took.
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
-bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
-mm=$(nvi_modes | awk '{ print $1 }')
-c=$(nvi_use_mode "$mm" "$bdf") || fail "cannot bind $bdf to nvme_iova"
+nvi_demo
 dev=/dev/${c}n1
 [ -w "/sys/bus/pci/devices/$bdf/reset" ] || fail "$bdf has no reset attribute"
 echo "ctrl1 $bdf ($c), map_mode=$mm, reset methods:" \

@@ -17,9 +17,7 @@
 #     fio: fio fails, the disk goes; attach it again: back, data intact.
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
-bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
-mm=$(nvi_modes | awk '{ print $1 }')
-c=$(nvi_use_mode "$mm" "$bdf") || fail "cannot move $bdf to nvme_iova"
+nvi_demo
 d=${c}n1
 
 # lbaf_index MS LBADS: the LBA format of namespace 1 with that metadata

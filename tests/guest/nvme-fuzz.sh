@@ -10,9 +10,7 @@
 # more fuzzer options for every phase (e.g. --short-timeouts=100).
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
-bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
-mm=$(nvi_modes | awk '{ print $1 }')
-c=$(nvi_use_mode "$mm" "$bdf") || fail "cannot move $bdf to nvme_iova"
+nvi_demo
 ctrl=/dev/$c
 dev=/dev/${c}n1
 count=$(cmdline_arg nvi.fuzz_count || echo 10000)

@@ -25,6 +25,20 @@ nvi_bdf() {
 	return 1
 }
 
+# nvi_demo_mode MODE: put ctrl1 under nvme_iova with map_mode MODE and set
+# bdf (its PCI address), mm (MODE) and c (its nvmeiovaN), or fail the test.
+# nvi_demo: the same with the first of nvi_modes.
+nvi_demo_mode() {
+	bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
+	mm=$1
+	c=$(nvi_use_mode "$mm" "$bdf") ||
+		fail "cannot move $bdf to nvme_iova (map_mode=$mm)"
+}
+
+nvi_demo() {
+	nvi_demo_mode "$(nvi_modes | awk '{ print $1 }')"
+}
+
 # nvi_to_stock BDF: make sure the stock driver holds BDF; print its nvmeN.
 nvi_to_stock() {
 	if [ ! -e "/sys/bus/pci/devices/$1/driver" ] ||

@@ -5,9 +5,7 @@
 # transfer limit from MDTS (2^5 pages = 128 KiB); fio verifies on both.
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
-bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
-mm=$(nvi_modes | awk '{ print $1 }')
-c=$(nvi_use_mode "$mm" "$bdf") || fail "cannot move $bdf to nvme_iova"
+nvi_demo
 for n in 1 2; do
 	d=${c}n$n
 	[ -b "/dev/$d" ] || fail "/dev/$d missing"

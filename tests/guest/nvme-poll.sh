@@ -7,8 +7,7 @@
 # queue takes one per completion or batch).
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
-bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
-c=$(nvi_use_mode iova "$bdf") || fail "cannot bind $bdf to nvme_iova"
+nvi_demo_mode iova
 rmmod nvme_iova || fail "cannot unload nvme_iova"
 modprobe nvme_iova map_mode=iova poll_queues=1 || fail "modprobe poll_queues=1 failed"
 c=$(nvi_ctrl "$bdf") || fail "$bdf did not come back with poll_queues=1"

@@ -5,9 +5,7 @@
 # hangs), and after rebinding a verify pass succeeds.
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
-bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
-mm=$(nvi_modes | awk '{ print $1 }')
-c=$(nvi_use_mode "$mm" "$bdf") || fail "cannot move $bdf to nvme_iova"
+nvi_demo
 dev=/dev/${c}n1
 
 DEV=$dev SIZE=8m QD=16 RW=randwrite IOMEM=malloc fio --output-format=terse \

@@ -9,9 +9,7 @@
 # (@@EXPECT-POWEROFF, scripts/verdict.py).
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
-bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
-mm=$(nvi_modes | awk '{ print $1 }')
-c=$(nvi_use_mode "$mm" "$bdf") || fail "cannot bind $bdf to nvme_iova"
+nvi_demo
 dev=/dev/${c}n1
 # busybox setsid: fio outlives this test's shell (and its timeout's kill)
 setsid fio --name=off --filename="$dev" --allow_file_create=0 --rw=randwrite \

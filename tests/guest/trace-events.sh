@@ -27,8 +27,7 @@ n=$(cmdline_arg nvi.trace_ios || echo 100)
 skip_ev=$(cmdline_arg nvi.trace_skip || echo)
 bs=131072
 
-bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
-c=$(nvi_use_mode iova "$bdf") || fail "cannot bind $bdf with map_mode=iova"
+nvi_demo_mode iova
 dev=/dev/${c}n1
 [ -d $T/events/nvme_iova ] || fail "no nvme_iova events in $T/events"
 shim=0
