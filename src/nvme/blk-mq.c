@@ -131,6 +131,10 @@ static blk_status_t nvi_queue_rq(struct blk_mq_hw_ctx *hctx,
 	blk_mq_start_request(rq);
 	iod->genctr++;
 	iod->cmd.common.command_id = nvi_cid(rq);
+	/* debugfs inject_stale_cid: as if an older command on the tag answered */
+	if (unlikely(atomic_read(&ctrl->inject_stale_cid)) &&
+	    atomic_dec_if_positive(&ctrl->inject_stale_cid) >= 0)
+		iod->cmd.common.command_id ^= 1 << NVI_CID_GEN_SHIFT;
 	trace_nvme_iova_submit(nvmeq, rq);
 	nvi_submit_cmd(nvmeq, &iod->cmd, bd->last);
 	return BLK_STS_OK;

@@ -17,6 +17,11 @@
  * The histograms count a batch in bucket [2^i, 2^(i+1)); the last bucket
  * holds everything larger.  The counters only grow: read them before and
  * after a run.
+ *
+ * inject_stale_cid (write N): the next N I/O commands go with a command id
+ * of another generation, as if an older command on the same tag answered
+ * late; the driver must refuse their completions ("stale completion") and
+ * recover the requests through the timeout path (nvme-timeout).
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -111,6 +116,8 @@ void nvi_debugfs_add(struct nvi_ctrl *ctrl)
 					   nvi_debugfs_root);
 	debugfs_create_file("completion_batches", 0444, ctrl->debugfs, ctrl,
 			    &nvi_batches_fops);
+	debugfs_create_atomic_t("inject_stale_cid", 0600, ctrl->debugfs,
+				&ctrl->inject_stale_cid);
 }
 
 /* After the last completion: the queues are gone. */

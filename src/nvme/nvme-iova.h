@@ -249,6 +249,11 @@ struct nvi_ctrl {
 	struct pci_saved_state *pci_state;	/* nvi_save_config() */
 
 	/* batched strict unmapping (dma_iova_batch_defers(), batch_unmap) */
+	/*
+	 * debugfs: the next N I/O commands go with a command id of another
+	 * generation, so that their completions must be refused as stale
+	 */
+	atomic_t inject_stale_cid;
 	bool iova_batch_defers;
 	struct nvi_batch_stats __percpu *bstats;
 	struct dentry *debugfs;

@@ -10,8 +10,10 @@
 # not retried).  The fio write + verify burst must pass and nothing may
 # hang; data written before reads back, a verify after the resets passes
 # with no further timeout, the controller is live and the shim holds no
-# range.  nvme_iova is unloaded at the end, so no later test inherits
-# io_timeout=1.
+# range.  Then a read sent with a stale command id (debugfs
+# inject_stale_cid): its completion must be refused, the request recovered
+# by its timeout.  nvme_iova is unloaded at the end, so no later test
+# inherits io_timeout=1.
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
 bdf=$(nvi_bdf ctrl1) || fail "no controller with serial ctrl1"
@@ -162,6 +164,25 @@ n=$(count after 'timed out')
 [ "$n" = 0 ] || fail "$n timeout(s) in the verify at depth 2"
 echo "verify after the resets: passed, no timeout"
 nvi_shim_idle "$bdf" || fail "ranges outstanding after the verify"
+
+# a completion whose command id has another generation than the request's
+# (an older command on the tag, answering late) is refused: the request
+# waits for its timeout, is aborted, reset and sent again, and reads right
+inj=/sys/kernel/debug/nvme_iova/$c/inject_stale_cid
+[ -w "$inj" ] || fail "no $inj"
+mark stale
+echo 1 >"$inj" || fail "cannot write $inj"
+got=$(timeout 60 dd if="$dev" bs=1M skip=64 count=1 iflag=direct 2>/dev/null | md5sum)
+[ "$got" = "$want" ] || fail "the read sent with a stale command id reads back different"
+[ "$(cat "$inj")" = 0 ] || fail "the stale command id was never sent"
+n=$(count stale 'stale completion')
+[ "$n" -ge 1 ] || fail "the completion with a stale command id was not refused"
+n=$(count stale 'timed out, aborting$')
+[ "$n" -ge 1 ] || fail "the request whose completion was refused never timed out"
+since stale | grep -m 1 -e 'stale completion'
+echo "a completion with a stale generation: refused, the request recovered ($n timeout(s))"
+st=$(cat "/sys/class/nvme_iova/$c/state")
+[ "$st" = live ] || fail "$c is $st after the stale completion, not live"
 
 # leave nvme_iova unloaded: later tests load it with their own parameters
 rmmod nvme_iova || fail "cannot unload nvme_iova"
