@@ -226,6 +226,16 @@ struct dmashim_walk {
 
 void dmashim_walk_ctxs(struct dmashim_walk *walk);
 
+/* validate.c: which devices can be served, and their IOVA allocator */
+bool dmashim_dev_unsupported(struct device *dev);
+bool dmashim_unusable(struct device *dev, struct iommu_domain *domain,
+		      enum dmashim_fallback *why);
+const char *dmashim_unusable_reason(enum dmashim_fallback why);
+struct iova_domain *dmashim_find_iovad(struct device *dev,
+				       struct iommu_domain *domain,
+				       const char **why);
+bool dmashim_why_transient(const char *why);
+
 /* iova.c */
 size_t dmashim_iova_granule(struct device *dev, struct dma_iova_state *state);
 
