@@ -373,7 +373,7 @@ int nvi_alloc_tagset(struct nvi_ctrl *ctrl);
 void nvi_cancel_requests(struct nvi_ctrl *ctrl);
 extern const struct blk_mq_ops nvi_mq_ops;
 
-/* map.c */
+/* map.c: DMA mapping of requests and of pinned passthrough buffers */
 size_t nvi_pdu_size(int mode);
 void nvi_iod_init(struct nvi_iod *iod, int mode);
 blk_status_t nvi_map_rq(struct nvi_ctrl *ctrl, struct request *rq);
@@ -384,6 +384,8 @@ int nvi_map_pages(struct nvi_ctrl *ctrl, struct nvi_dma_map *map,
 		  unsigned int offset, unsigned int len,
 		  enum dma_data_direction dir);
 void nvi_unmap_pages(struct nvi_ctrl *ctrl, struct nvi_dma_map *map);
+
+/* prp-sgl.c: a command's data pointer from mapped segments */
 int nvi_setup_dptr(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
 		   struct nvi_dma_map *map, bool use_sgl, struct nvi_list *list,
 		   gfp_t gfp);

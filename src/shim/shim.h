@@ -226,7 +226,35 @@ struct dmashim_walk {
 
 void dmashim_walk_ctxs(struct dmashim_walk *walk);
 
-/* iova.c */
+/* validate.c: which devices can be served, and their IOVA allocator */
+bool dmashim_dev_unsupported(struct device *dev);
+bool dmashim_unusable(struct device *dev, struct iommu_domain *domain,
+		      enum dmashim_fallback *why);
+const char *dmashim_unusable_reason(enum dmashim_fallback why);
+struct iova_domain *dmashim_find_iovad(struct device *dev,
+				       struct iommu_domain *domain,
+				       const char **why);
+bool dmashim_why_transient(const char *why);
+
+/* iova.c: allocation, link and sync; the granule arithmetic of a range */
+static inline size_t dmashim_granule(struct dmashim_ctx *ctx)
+{
+	return 1UL << ctx->shift;
+}
+
+static inline size_t dmashim_offset(struct dmashim_ctx *ctx, u64 addr)
+{
+	return addr & (dmashim_granule(ctx) - 1);
+}
+
+static inline size_t dmashim_align(struct dmashim_ctx *ctx, size_t size)
+{
+	return ALIGN(size, dmashim_granule(ctx));
+}
+
+unsigned long dmashim_iova_pages(struct dmashim_ctx *ctx, size_t len);
+struct dmashim_ctx *dmashim_ctx_of(struct device *dev,
+				   struct dma_iova_state *state);
 size_t dmashim_iova_granule(struct device *dev, struct dma_iova_state *state);
 
 /* range.c: the records of outstanding ranges */
@@ -252,7 +280,7 @@ int dmashim_map(struct dmashim_ctx *ctx, unsigned long iova,
 size_t dmashim_unmap_range(struct dmashim_ctx *ctx, unsigned long iova,
 			   size_t size, struct iommu_iotlb_gather *gather);
 
-/* iova.c: the teardown of a range, shared with the batched destroy */
+/* teardown.c: the teardown of a range, shared with the batched destroy */
 enum dmashim_teardown_op {
 	DMASHIM_OP_UNLINK,	/* dma_iova_unlink(): unmap, keep the IOVA */
 	DMASHIM_OP_DESTROY,	/* dma_iova_destroy(): unmap, free the IOVA */
