@@ -114,8 +114,8 @@ def build_tests_tools(build, root):
     os.makedirs(tools, exist_ok=True)
     subprocess.run(["make", "-s", "-C", os.path.join(TOP, "tests", "fuzz"),
                     "O=" + tools], check=True)
-    copy_file(os.path.join(tools, "nvme-passthru-fuzz"), root,
-              "/usr/bin/nvme-passthru-fuzz")
+    for tool in ("nvme-passthru-fuzz", "nvme-overlong"):
+        copy_file(os.path.join(tools, tool), root, "/usr/bin/" + tool)
 
 
 def copy_file(src, root, dst=None):

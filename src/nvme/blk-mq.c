@@ -118,6 +118,7 @@ static blk_status_t nvi_queue_rq(struct blk_mq_hw_ctx *hctx,
 	iod->aborted = false;
 	iod->mapped = false;
 	iod->list.va = NULL;
+	iod->list.whole_page = false;
 	if (!blk_rq_is_passthrough(rq)) {
 		ret = nvi_setup_cmd(rq->q->queuedata, rq, iod);
 		if (ret)
@@ -293,10 +294,18 @@ static enum blk_eh_timer_return nvi_timeout(BLKCOMPAT_TIMEOUT_PARAMS)
 	struct nvi_ctrl *ctrl = nvmeq->ctrl;
 	struct nvi_iod *iod = nvi_rq_iod(rq);
 
-	/* a lost interrupt? */
+	/*
+	 * A lost interrupt?  As nvme-pci: a request the poll reaped is no
+	 * longer in flight (it may have ended already, so "completed" alone
+	 * would miss it and abort a finished command), and a poll that had to
+	 * find it is worth a line: lost interrupts show as 30 s stalls.
+	 */
 	nvi_poll_cq(nvmeq);
-	if (blk_mq_request_completed(rq))
+	if (blk_mq_rq_state(rq) != MQ_RQ_IN_FLIGHT) {
+		dev_warn(ctrl->dev, "I/O tag %d (queue %u) timed out, completion polled\n",
+			 rq->tag, nvmeq->qid);
 		return BLK_EH_DONE;
+	}
 	switch (ctrl->state) {
 	case NVI_LIVE:
 		break;

@@ -248,6 +248,8 @@ int nvi_submit_admin(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
 			ret = -ETIMEDOUT;
 			goto out;
 		}
+		dev_warn(ctrl->dev, "admin command opcode 0x%02x timed out, completion polled\n",
+			 cmd->common.opcode);
 	}
 	ret = slot->status;
 	if (result)

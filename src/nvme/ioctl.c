@@ -102,7 +102,7 @@ static int nvi_get_ubuf(struct nvi_ctrl *ctrl, struct nvi_ucmd *uc,
 static int nvi_user_admin(struct nvi_ctrl *ctrl, struct nvi_ucmd *uc,
 			  struct nvi_ubuf *ub, unsigned int timeout)
 {
-	struct nvi_list list = { };
+	struct nvi_list list = { .whole_page = true };
 	int ret = 0;
 
 	/* admin commands take PRPs only */
@@ -121,7 +121,7 @@ static int nvi_user_io(struct nvi_ctrl *ctrl, struct nvi_ns *ns,
 {
 	struct request *rq;
 	struct nvi_iod *iod;
-	struct nvi_list list = { };
+	struct nvi_list list = { .whole_page = true };
 	blk_status_t sts;
 	int ret = 0;
 

@@ -134,6 +134,7 @@ struct nvi_list {
 	void *va;
 	dma_addr_t dma;
 	struct dma_pool *pool;
+	bool whole_page;	/* a zeroed page of its own (passthrough) */
 };
 
 /*

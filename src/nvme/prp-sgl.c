@@ -179,13 +179,28 @@ int nvi_setup_dptr(struct nvi_ctrl *ctrl, struct nvme_command *cmd,
  * may be zeroed whole (init_on_alloc, on in Debian's kernels), and a page
  * for the 31 entries of a 128 KiB transfer cost 4 KiB of memset per request.
  *
+ * A passthrough command's list (@list->whole_page) is a zeroed page of its
+ * own.  Its length comes from the caller's data_len, not from what the
+ * controller will transfer, and PRP 2 is a list pointer only for a transfer
+ * that crosses more than one page boundary: a command that moves less than
+ * data_len says (an Identify from an unaligned buffer with a long data_len)
+ * has the controller write through PRP 2, into the list.  In the small pool
+ * that page holds other requests' lists and the pool's free-block links:
+ * a list handed out twice, and reads landing in another request's pages
+ * (found by the passthrough fuzz: a 128 KiB read came back with 31 pages
+ * of zeros).  In a page of its own, only the command's own list is hit.
+ *
  * Return: the list's CPU address, or NULL.
  */
 void *nvi_alloc_list(struct nvi_ctrl *ctrl, struct nvi_list *list,
 		     size_t bytes, gfp_t gfp)
 {
+	if (list->whole_page)
+		bytes = NVI_PAGE_SIZE;
 	list->pool = bytes <= NVI_SMALL_LIST ? ctrl->small_pool : ctrl->list_pool;
 	list->va = dma_pool_alloc(list->pool, gfp, &list->dma);
+	if (list->va && list->whole_page)
+		memset(list->va, 0, NVI_PAGE_SIZE);
 	return list->va;
 }
 

@@ -88,13 +88,23 @@ run_test() {
 	_start=$(uptime_cs)
 	rm -f /tmp/.fail-reason
 	if [ -f "/tests/$_t.sh" ]; then
-		timeout -s KILL "$_limit" sh -c ". /tests/lib.sh; . /tests/$_t.sh"
+		# a process group of its own (setsid), whose id the test
+		# records: a test killed by its time limit takes what it
+		# started in the background (fio loops) with it
+		rm -f /tmp/.test-pgid
+		timeout -s KILL "$_limit" setsid sh -c \
+			"echo \$\$ >/tmp/.test-pgid; . /tests/lib.sh; . /tests/$_t.sh"
 		_rc=$?
-		# killed by its time limit: what every task was doing, for the
-		# log (kernels without SysRq have no trigger file)
-		if [ "$_rc" = 137 ] && [ -w /proc/sysrq-trigger ]; then
-			echo 1 >/proc/sys/kernel/sysrq
-			echo t >/proc/sysrq-trigger
+		if [ "$_rc" = 137 ]; then
+			# what every task was doing, for the log (kernels
+			# without SysRq have no trigger file), then the rest of
+			# the test's processes go
+			if [ -w /proc/sysrq-trigger ]; then
+				echo 1 >/proc/sys/kernel/sysrq
+				echo t >/proc/sysrq-trigger
+			fi
+			_pg=$(cat /tmp/.test-pgid 2>/dev/null)
+			[ -n "$_pg" ] && kill -s KILL "-$_pg" 2>/dev/null
 		fi
 	else
 		echo "no such test" >/tmp/.fail-reason
