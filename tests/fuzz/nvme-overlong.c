@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 		if (ioctl(fd, NVME_IOCTL_ADMIN_CMD, &c) != 0)
 			failed++;
 	}
-	printf("nvme-overlong: %d Identify commands with data_len %d from page offset %d, %d failed\n",
+	printf("nvme-overlong: %d Identify commands, data_len %d at page offset %d: %d failed\n",
 	       n, 3 * PAGE, PAGE / 2, failed);
 	return failed ? 1 : 0;
 }
