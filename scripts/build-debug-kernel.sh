@@ -23,7 +23,9 @@
 #
 # Work tree: BUILD/debug-kernel/{src,obj}.  The object tree is kept, so a
 # configuration change rebuilds incrementally.  A stamp (hash of the source
-# package, the fragment and LAYOUT) makes an unchanged re-run a no-op.
+# package, the fragment, the patches and LAYOUT) makes an unchanged re-run a
+# no-op.  scripts/debug-kernel-patches/*.patch are applied to the source:
+# local fixes of the debug build, each saying why.
 #
 # Usage: scripts/build-debug-kernel.sh [--force]
 # Environment: JOBS (default: nproc).
@@ -120,10 +122,16 @@ echo "$src_suite" >"$work/source.suite"
 
 # --- Cache check ---------------------------------------------------------------
 
+# Local fixes to the debug build, applied in name order (each says why).
+patches=("$TOP"/scripts/debug-kernel-patches/*.patch)
+[ -e "${patches[0]}" ] || patches=()
+patch_set=$(cat "${patches[@]}" </dev/null | sha256sum | cut -d' ' -f1)
+
 want=$( {
 	echo "layout $LAYOUT abi $abi cc $CC_BIN"
 	basename "$src_deb"
 	cat "$FRAGMENT"
+	echo "patches $patch_set"
 } | sha256sum | cut -d' ' -f1)
 
 # lock_entry: the kernels.lock entry of this kernel, as JSON.
@@ -176,15 +184,30 @@ fi
 # --- Unpack (once per source package) ------------------------------------------
 
 src=$work/src/$SRC_PKG
-if [ ! -f "$work/src/.unpacked" ] || [ "$(cat "$work/src/.unpacked")" != "$(basename "$src_deb")" ]; then
+unpack() {
 	log "unpacking $(basename "$src_deb")"
-	rm -rf "$work/src" "$work/obj"
+	rm -rf "$work/src"
 	mkdir -p "$work/src"
 	dpkg-deb --fsys-tarfile "$src_deb" |
 		tar -xO "./usr/src/$SRC_PKG.tar.xz" | tar -xJ -C "$work/src"
 	basename "$src_deb" >"$work/src/.unpacked"
+}
+if [ ! -f "$work/src/.unpacked" ] || [ "$(cat "$work/src/.unpacked")" != "$(basename "$src_deb")" ]; then
+	rm -rf "$work/obj"	# another source: nothing of the old build holds
+	unpack
 fi
 [ -f "$src/Makefile" ] || die "no $src/Makefile after unpacking $(basename "$src_deb")"
+# The patch set: on a source that had another one, unpack again (the
+# object tree stays: make rebuilds what the patches touch).
+if [ "$(cat "$work/src/.patched" 2>/dev/null || echo none)" != "$patch_set" ]; then
+	[ -f "$work/src/.patched" ] && unpack
+	for p in "${patches[@]}"; do
+		log "applying $(basename "$p")"
+		patch -d "$src" -p1 --forward --quiet <"$p" >&2 ||
+			die "$(basename "$p") does not apply to $(basename "$src_deb")"
+	done
+	echo "$patch_set" >"$work/src/.patched"
+fi
 
 # --- Configure -----------------------------------------------------------------
 

@@ -7,6 +7,7 @@ set -euo pipefail
 
 pkgs=(
 	make gcc libc6-dev bc bison flex libelf-dev libssl-dev	# module builds
+	patch							# debug kernel patches
 	dwarves							# pahole: BTF for 6.12+
 	kmod cpio xz-utils zstd rsync python3 ca-certificates	# images, scripts
 	debootstrap						# toolchain chroots
