@@ -219,6 +219,14 @@ static int nvi_alloc_ns(struct nvi_ctrl *ctrl, u32 nsid,
 	return 0;
 }
 
+/* No capacity and read-only: no request is built for the namespace. */
+static void nvi_ns_hide(struct nvi_ns *ns)
+{
+	ns->unusable = true;
+	set_capacity_and_notify(ns->disk, 0);
+	set_disk_ro(ns->disk, true);
+}
+
 /*
  * Apply a known namespace's Identify data read again, its queue frozen:
  * the block size, limits and capacity of its current format, or, for a
@@ -240,9 +248,7 @@ static void nvi_ns_apply(struct nvi_ctrl *ctrl, struct nvi_ns *ns,
 			dev_warn(ctrl->dev, "%s: format changed to one the driver cannot serve (lbads %u, ms %u): capacity 0, read-only\n",
 				 ns->disk->disk_name, id->lbaf[lbaf].ds,
 				 le16_to_cpu(id->lbaf[lbaf].ms));
-		ns->unusable = true;
-		set_capacity_and_notify(ns->disk, 0);
-		set_disk_ro(ns->disk, true);
+		nvi_ns_hide(ns);
 		return;
 	}
 	if (!ns->unusable && lba_shift == ns->lba_shift &&
@@ -257,9 +263,7 @@ static void nvi_ns_apply(struct nvi_ctrl *ctrl, struct nvi_ns *ns,
 		/* the queue keeps a block size that no longer holds */
 		dev_err(ctrl->dev, "%s: new limits refused (%d): capacity 0, read-only\n",
 			ns->disk->disk_name, ret);
-		ns->unusable = true;
-		set_capacity_and_notify(ns->disk, 0);
-		set_disk_ro(ns->disk, true);
+		nvi_ns_hide(ns);
 		return;
 	}
 	if (ns->unusable)
