@@ -221,8 +221,8 @@ void nvi_complete_rq(struct request *rq)
 				    req_op(rq), (unsigned long long)blk_rq_pos(rq),
 				    blk_rq_bytes(rq), iod->status);
 	iod->retries = 0;
-	if (ctrl->bstats)
-		this_cpu_inc(ctrl->bstats->single);
+	if (ctrl->stats)
+		this_cpu_inc(ctrl->stats->single);
 	blk_mq_end_request(rq, sts);
 }
 

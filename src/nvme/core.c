@@ -446,6 +446,7 @@ int nvi_identify_ctrl(struct nvi_ctrl *ctrl)
 	max_bytes = min_t(size_t, max_bytes, blkcompat_dma_opt_size(ctrl->dev));
 	ctrl->max_hw_sectors = max_bytes >> 9;
 	ctrl->oncs = le16_to_cpu(id->oncs);
+	ctrl->oacs = le16_to_cpu(id->oacs);
 	ctrl->awupf = le16_to_cpu(id->awupf);
 	ctrl->vwc = id->vwc;
 	ctrl->nn = le32_to_cpu(id->nn);

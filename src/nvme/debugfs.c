@@ -18,6 +18,16 @@
  * holds everything larger.  The counters only grow: read them before and
  * after a run.
  *
+ * doorbells: whether the I/O queues have shadow doorbells now (dbbuf.c),
+ * and how many SQ tail and CQ head updates wrote the register (mmio) or
+ * only the shadow (the controller did not ask for the register):
+ *
+ *	shadow 1
+ *	sq_mmio 310
+ *	sq_shadow 1790
+ *	cq_mmio 12
+ *	cq_shadow 2088
+ *
  * inject_stale_cid (write N): the next N I/O commands go with a command id
  * of another generation, as if an older command on the same tag answered
  * late; the driver must refuse their completions ("stale completion") and
@@ -46,7 +56,7 @@ static unsigned int nvi_hist_bucket(unsigned int n)
 void nvi_count_batch(struct nvi_ctrl *ctrl, unsigned int rqs,
 		     unsigned int ranges)
 {
-	struct nvi_batch_stats __percpu *s = ctrl->bstats;
+	struct nvi_stats __percpu *s = ctrl->stats;
 
 	if (!s)
 		return;
@@ -80,11 +90,11 @@ static void nvi_show_hist(struct seq_file *m, const char *name,
 static int nvi_batches_show(struct seq_file *m, void *unused)
 {
 	struct nvi_ctrl *ctrl = m->private;
-	struct nvi_batch_stats sum = { };
+	struct nvi_stats sum = { };
 	unsigned int cpu, i;
 
 	for_each_possible_cpu(cpu) {
-		struct nvi_batch_stats *s = per_cpu_ptr(ctrl->bstats, cpu);
+		struct nvi_stats *s = per_cpu_ptr(ctrl->stats, cpu);
 
 		sum.single += s->single;
 		sum.batches += s->batches;
@@ -106,16 +116,41 @@ static int nvi_batches_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(nvi_batches);
 
+static int nvi_doorbells_show(struct seq_file *m, void *unused)
+{
+	struct nvi_ctrl *ctrl = m->private;
+	u64 sq_mmio = 0, sq_shadow = 0, cq_mmio = 0, cq_shadow = 0;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct nvi_stats *s = per_cpu_ptr(ctrl->stats, cpu);
+
+		sq_mmio += s->sq_mmio;
+		sq_shadow += s->sq_shadow;
+		cq_mmio += s->cq_mmio;
+		cq_shadow += s->cq_shadow;
+	}
+	seq_printf(m, "shadow %d\n", !!READ_ONCE(ctrl->dbbuf_dbs));
+	seq_printf(m, "sq_mmio %llu\n", sq_mmio);
+	seq_printf(m, "sq_shadow %llu\n", sq_shadow);
+	seq_printf(m, "cq_mmio %llu\n", cq_mmio);
+	seq_printf(m, "cq_shadow %llu\n", cq_shadow);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(nvi_doorbells);
+
 /* Without debugfs (or its memory) the driver runs as well, uncounted. */
 void nvi_debugfs_add(struct nvi_ctrl *ctrl)
 {
-	ctrl->bstats = alloc_percpu(struct nvi_batch_stats);
-	if (!ctrl->bstats)
+	ctrl->stats = alloc_percpu(struct nvi_stats);
+	if (!ctrl->stats)
 		return;
 	ctrl->debugfs = debugfs_create_dir(dev_name(&ctrl->device),
 					   nvi_debugfs_root);
 	debugfs_create_file("completion_batches", 0444, ctrl->debugfs, ctrl,
 			    &nvi_batches_fops);
+	debugfs_create_file("doorbells", 0444, ctrl->debugfs, ctrl,
+			    &nvi_doorbells_fops);
 	debugfs_create_atomic_t("inject_stale_cid", 0600, ctrl->debugfs,
 				&ctrl->inject_stale_cid);
 }
@@ -125,8 +160,8 @@ void nvi_debugfs_remove(struct nvi_ctrl *ctrl)
 {
 	debugfs_remove_recursive(ctrl->debugfs);
 	ctrl->debugfs = NULL;
-	free_percpu(ctrl->bstats);
-	ctrl->bstats = NULL;
+	free_percpu(ctrl->stats);
+	ctrl->stats = NULL;
 }
 
 void nvi_debugfs_init(void)

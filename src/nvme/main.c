@@ -18,6 +18,7 @@ unsigned int nvi_io_timeout = 30;
 unsigned int nvi_poll_queues;
 bool nvi_single_segment = true;
 bool nvi_batch_unmap = true;
+bool nvi_shadow_doorbells = true;
 
 static const char * const nvi_map_mode_names[] = {
 	[NVI_MAP_IOVA]	= "iova",
@@ -90,6 +91,10 @@ MODULE_PARM_DESC(single_segment,
 module_param_named(batch_unmap, nvi_batch_unmap, bool, 0644);
 MODULE_PARM_DESC(batch_unmap,
 		 "map_mode=iova in a strict IOMMU domain: destroy the IOVA ranges of a completion batch with one IOTLB invalidation, before any of its requests ends (dma-iova-shim extension); N: one invalidation per request (default: Y)");
+
+module_param_named(shadow_doorbells, nvi_shadow_doorbells, bool, 0644);
+MODULE_PARM_DESC(shadow_doorbells,
+		 "Use the controller's shadow doorbells (Doorbell Buffer Config) when it offers them, as nvme-pci does; read at each enable (probe, reset) (default: Y)");
 
 module_param_named(poll_queues, nvi_poll_queues, uint, 0444);
 MODULE_PARM_DESC(poll_queues,

@@ -69,6 +69,7 @@ extern int nvi_sgl;
 extern unsigned int nvi_io_timeout;
 extern unsigned int nvi_poll_queues;
 extern bool nvi_single_segment;
+extern bool nvi_shadow_doorbells;
 extern bool nvi_batch_unmap;
 
 struct nvi_ctrl;
@@ -103,6 +104,11 @@ struct nvi_queue {
 	bool polled;		/* no interrupt: reaped by ->poll() */
 	bool irq_requested;
 	int cq_vector;
+	/* shadow doorbells and event indexes (dbbuf.c); NULL: registers only */
+	__le32 *dbbuf_sq_db;
+	__le32 *dbbuf_cq_db;
+	__le32 *dbbuf_sq_ei;
+	__le32 *dbbuf_cq_ei;
 };
 
 /**
@@ -207,6 +213,11 @@ struct nvi_ctrl {
 	struct blk_mq_tag_set tagset;
 	struct dma_pool *list_pool;	/* NVI_PAGE_SIZE lists */
 	struct dma_pool *small_pool;	/* NVI_SMALL_LIST lists */
+	/* Doorbell Buffer Config pages (dbbuf.c); NULL: not in use */
+	__le32 *dbbuf_dbs;
+	__le32 *dbbuf_eis;
+	dma_addr_t dbbuf_dbs_dma;
+	dma_addr_t dbbuf_eis_dma;
 
 	struct mutex shutdown_lock;	/* nvi_dev_disable() one at a time */
 	/* admin queue: up to NVI_ADMIN_SLOTS commands, each waited for */
@@ -220,6 +231,7 @@ struct nvi_ctrl {
 	char firmware[9];
 	u32 max_hw_sectors;
 	u16 oncs;
+	u16 oacs;
 	u16 awupf;		/* atomic write unit, 0's based, in blocks */
 	u8 dmrl;		/* ranges per Dataset Management, 0: 256 */
 	u32 dmrsl;		/* blocks per DSM range, 0: no limit */
@@ -256,24 +268,29 @@ struct nvi_ctrl {
 	 */
 	atomic_t inject_stale_cid;
 	bool iova_batch_defers;
-	struct nvi_batch_stats __percpu *bstats;
+	struct nvi_stats __percpu *stats;
 	struct dentry *debugfs;
 };
 
 /*
- * What the completion batches were like (debugfs completion_batches).
- * Histogram bucket i counts batches of 2^i to 2^(i+1) - 1, the last one
- * everything larger.
+ * What the completion batches were like (debugfs completion_batches) and
+ * how the doorbells were rung (debugfs doorbells).  Histogram bucket i
+ * counts batches of 2^i to 2^(i+1) - 1, the last one everything larger.
  */
 #define NVI_BATCH_HIST	8
 
-struct nvi_batch_stats {
+struct nvi_stats {
 	u64 single;			/* requests ended one by one */
 	u64 batches;			/* completion batches (per controller) */
 	u64 batched;			/* requests ended in them */
 	u64 batched_ranges;		/* IOVA ranges destroyed into a batch */
 	u64 batch_hist[NVI_BATCH_HIST];	/* requests per completion batch */
 	u64 range_hist[NVI_BATCH_HIST];	/* ranges per batch flush, when any */
+	/* I/O queue doorbells: the register written, or the shadow only */
+	u64 sq_mmio;
+	u64 sq_shadow;
+	u64 cq_mmio;
+	u64 cq_shadow;
 };
 
 /* Whether to destroy a completion batch's IOVA ranges with one flush. */
@@ -366,6 +383,13 @@ static inline bool nvi_cqe_pending(struct nvi_queue *nvmeq)
 	return (le16_to_cpu(READ_ONCE(cqe->status)) & 1) ==
 		READ_ONCE(nvmeq->cq_phase);
 }
+
+/* dbbuf.c: shadow doorbells */
+void nvi_dbbuf_alloc(struct nvi_ctrl *ctrl);
+void nvi_dbbuf_free(struct nvi_ctrl *ctrl);
+void nvi_dbbuf_init_queue(struct nvi_queue *nvmeq);
+void nvi_dbbuf_set(struct nvi_ctrl *ctrl);
+bool nvi_dbbuf_update(u16 value, __le32 *db, __le32 *ei);
 
 /* blk-mq.c */
 void nvi_complete_rq(struct request *rq);

@@ -76,7 +76,12 @@ int nvi_dev_enable(struct nvi_ctrl *ctrl, bool first)
 			n, ctrl->nr_io_queues);
 		return -EIO;
 	}
-	return nvi_create_io_queues(ctrl);
+	nvi_dbbuf_alloc(ctrl);
+	ret = nvi_create_io_queues(ctrl);
+	if (ret)
+		return ret;
+	nvi_dbbuf_set(ctrl);
+	return 0;
 }
 
 /**
@@ -185,6 +190,7 @@ static void nvi_teardown_queues(struct nvi_ctrl *ctrl)
 		nvi_free_queue_irq(&ctrl->queues[i]);
 	pci_free_irq_vectors(ctrl->pdev);
 	nvi_free_queues(ctrl);
+	nvi_dbbuf_free(ctrl);
 }
 
 static int nvi_probe(struct pci_dev *pdev, const struct pci_device_id *id)

@@ -70,11 +70,43 @@ void nvi_init_queue(struct nvi_queue *nvmeq)
 	memset(nvmeq->cqes, 0, nvmeq->q_depth * sizeof(struct nvme_completion));
 }
 
-/* Tell the controller about every command queued since it was last told. */
+/* Count an I/O queue's doorbell: register written or not. */
+static void nvi_count_doorbell(struct nvi_queue *nvmeq, bool sq, bool mmio)
+{
+	struct nvi_stats __percpu *s = nvmeq->ctrl->stats;
+
+	if (!s || !nvmeq->qid)
+		return;
+	if (sq)
+		this_cpu_inc(*(mmio ? &s->sq_mmio : &s->sq_shadow));
+	else
+		this_cpu_inc(*(mmio ? &s->cq_mmio : &s->cq_shadow));
+}
+
+/*
+ * Tell the controller about every command queued since it was last told:
+ * through the shadow doorbell, and the register if the controller asks.
+ */
 void nvi_ring_sq(struct nvi_queue *nvmeq)
 {
-	writel(nvmeq->sq_tail, nvmeq->q_db);
+	bool mmio = nvi_dbbuf_update(nvmeq->sq_tail, nvmeq->dbbuf_sq_db,
+				     nvmeq->dbbuf_sq_ei);
+
+	if (mmio)
+		writel(nvmeq->sq_tail, nvmeq->q_db);
 	nvmeq->sq_db_tail = nvmeq->sq_tail;
+	nvi_count_doorbell(nvmeq, true, mmio);
+}
+
+/* The completion queue's head, the same way. */
+static void nvi_ring_cq(struct nvi_queue *nvmeq)
+{
+	bool mmio = nvi_dbbuf_update(nvmeq->cq_head, nvmeq->dbbuf_cq_db,
+				     nvmeq->dbbuf_cq_ei);
+
+	if (mmio)
+		writel(nvmeq->cq_head, nvmeq->q_db + nvmeq->ctrl->db_stride);
+	nvi_count_doorbell(nvmeq, false, mmio);
 }
 
 /**
@@ -178,7 +210,7 @@ int nvi_reap_cq(struct nvi_queue *nvmeq, struct io_comp_batch *iob)
 		}
 	}
 	if (found && READ_ONCE(nvmeq->enabled))
-		writel(nvmeq->cq_head, nvmeq->q_db + nvmeq->ctrl->db_stride);
+		nvi_ring_cq(nvmeq);
 	spin_unlock_irqrestore(&nvmeq->cq_lock, flags);
 	return found;
 }
@@ -291,6 +323,7 @@ int nvi_create_io_queue(struct nvi_ctrl *ctrl, int qid)
 	if (ret)
 		return ret;
 	nvi_init_queue(nvmeq);
+	nvi_dbbuf_init_queue(nvmeq);
 	nvmeq->polled = qid > ctrl->nr_io_queues - ctrl->nr_poll_queues;
 	if (nvmeq->cq_vector < 0 && !nvmeq->polled)
 		nvmeq->cq_vector = ctrl->nr_vecs > 1 ? qid : 0;
