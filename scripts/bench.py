@@ -72,11 +72,14 @@ ALL_JOBS = ("randread-4k-qd1,randread-4k-qd32,randwrite-4k-qd32,"
 # Jobs named *-poll use io_uring IOPOLL: their guests give both drivers a
 # poll queue.
 # Paths compared: (name, controller serial, nvme_iova map mode or "" for the
-# stock driver).  The first is the baseline.  Two identical controllers: the
-# stock driver keeps ctrl0, the demo driver takes ctrl1 and is reloaded with
-# each map mode in turn, so the demo paths differ in their mapping alone.
+# stock driver).  The first is the baseline.  Identical controllers, one per
+# driver and map mode: the stock driver keeps ctrl0, the demo driver binds
+# ctrl1 with map_mode=sg and ctrl2 with iova once, so no run pays for a
+# reload and every path keeps its controller for the whole guest.  The
+# variants of a map mode (+2step, +nobatch: runtime parameters) share its
+# controller.
 PATHS = [("stock", "ctrl0", ""), ("demo-sg", "ctrl1", "sg"),
-         ("demo-iova", "ctrl1", "iova")]
+         ("demo-iova", "ctrl2", "iova")]
 # Kernels given as KEY+shim are KEY with the shim forced in place of the
 # native API (their guest image is build/initramfs/KEY+shim.cpio).  Only
 # demo-iova differs there from KEY's own guest (sg and page run the same
@@ -86,14 +89,14 @@ FORCED_SHIM_PATHS = ("stock", "demo-iova", "demo-iova-2step")
 # through the two-step API, none mapped directly (nvme-pci's 6.17+
 # single-segment path), to show what that path is worth.
 # demo-page (every segment mapped on its own) only shows what not to do.
-FULL_PATHS = PATHS + [("demo-page", "ctrl1", "page"),
-                      ("demo-iova-2step", "ctrl1", "iova+2step")]
+FULL_PATHS = PATHS + [("demo-page", "ctrl3", "page"),
+                      ("demo-iova-2step", "ctrl2", "iova+2step")]
 # In strict domains demo-iova destroys a completion batch's IOVA ranges with
 # one invalidation (nvme_iova batch_unmap, a dma-iova-shim extension);
 # demo-iova-nobatch is the same path with one invalidation per request.
 # Only where the two differ: a strict mode, through the shim, on a kernel
 # with completion batches (not 5.10, not 7's native API).
-NOBATCH_PATH = ("demo-iova-nobatch", "ctrl1", "iova+nobatch")
+NOBATCH_PATH = ("demo-iova-nobatch", "ctrl2", "iova+nobatch")
 STRICT_MODES = ("intel-strict", "intel-strict-cm", "amd")
 NO_BATCHING_KERNELS = ("5.10", "7")
 # the path of which a path is a variant, for its IOMMU tax (no IOMMU: the
@@ -147,7 +150,8 @@ def run_one(kernel, mode, args, outdir):
     if any(j.endswith("-poll") for j in jobs):
         append.append("nvme.poll_queues=1 nvme_iova.poll_queues=1")
     vm = []
-    for serial in sorted({s for _, s, _ in these}):
+    # controllers ctrl0 .. the highest serial a path names
+    for _ in range(1 + max(int(s[len("ctrl"):]) for _, s, _ in these)):
         vm += ["--nvme", "size=2G"]
     say(f"bench: {kernel} {mode}: {n_runs} fio runs of {args.runtime} s")
     done = 0

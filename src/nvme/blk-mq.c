@@ -112,7 +112,7 @@ static blk_status_t nvi_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return ctrl->state == NVI_RESETTING ? BLK_STS_RESOURCE :
 			BLK_STS_IOERR;
 
-	nvi_iod_init(iod, nvi_map_mode);
+	nvi_iod_init(iod, ctrl->map_mode);
 	iod->status = 0;
 	iod->result = 0;
 	iod->aborted = false;
@@ -431,7 +431,7 @@ int nvi_alloc_tagset(struct nvi_ctrl *ctrl)
 	set->queue_depth = ctrl->q_depth - 1;
 	set->timeout = nvi_io_timeout * HZ;
 	set->numa_node = dev_to_node(ctrl->dev);
-	set->cmd_size = nvi_pdu_size(nvi_map_mode);
+	set->cmd_size = nvi_pdu_size(ctrl->map_mode);
 	set->flags = BLKCOMPAT_TAG_SET_FLAGS;
 	set->driver_data = ctrl;
 	ret = blk_mq_alloc_tag_set(set);

@@ -58,9 +58,9 @@ static const struct kernel_param_ops nvi_map_mode_ops = {
 	.set = nvi_map_mode_set,
 	.get = nvi_map_mode_get,
 };
-module_param_cb(map_mode, &nvi_map_mode_ops, NULL, 0444);
+module_param_cb(map_mode, &nvi_map_mode_ops, NULL, 0644);
 MODULE_PARM_DESC(map_mode,
-		 "How requests are DMA-mapped: iova (two-step API, one IOVA range per request), sg (scatterlist, like stock nvme), page (each segment on its own) (default: iova)");
+		 "How requests are DMA-mapped: iova (two-step API, one IOVA range per request), sg (scatterlist, like stock nvme), page (each segment on its own); a controller keeps the mode it was bound with (default: iova)");
 
 static int nvi_sgl_set(const char *val, const struct kernel_param *kp)
 {

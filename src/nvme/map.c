@@ -258,7 +258,7 @@ blk_status_t nvi_map_rq(struct nvi_ctrl *ctrl, struct request *rq)
 	blk_status_t ret;
 	int err;
 
-	map->mode = nvi_map_mode;
+	map->mode = ctrl->map_mode;
 	map->dir = rq_dma_dir(rq);
 	map->nsegs = 0;
 	map->total_len = 0;
@@ -317,7 +317,7 @@ void nvi_unmap_rq(struct nvi_ctrl *ctrl, struct request *rq,
  * @len: data length (at most NVI_MAX_XFER)
  * @dir: DMA direction
  *
- * Uses the module's map mode; the iova mode falls back to per-page mappings
+ * Uses the controller's map mode; the iova mode falls back to per-page mappings
  * where the two-step API cannot allocate (untranslated device).
  */
 int nvi_map_pages(struct nvi_ctrl *ctrl, struct nvi_dma_map *map,
@@ -329,7 +329,7 @@ int nvi_map_pages(struct nvi_ctrl *ctrl, struct nvi_dma_map *map,
 	unsigned int i, done = 0;
 	int ret;
 
-	map->mode = nvi_map_mode;
+	map->mode = ctrl->map_mode;
 	map->dir = dir;
 	map->nsegs = 0;
 	map->total_len = 0;

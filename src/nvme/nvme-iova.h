@@ -202,6 +202,7 @@ struct nvi_ctrl {
 	u32 ctrl_config;
 	enum nvi_state state;
 	spinlock_t state_lock;		/* state transitions */
+	int map_mode;			/* enum nvi_map_mode, fixed at probe */
 
 	struct nvi_queue *queues;	/* [0] admin, [1..nr_io_queues] I/O */
 	unsigned int nr_io_queues;	/* with interrupts, then polled */

@@ -202,6 +202,8 @@ static int nvi_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!ctrl)
 		return -ENOMEM;
 	ctrl->pdev = pdev;
+	/* the tag set's request size and the IOMMU checks depend on it */
+	ctrl->map_mode = READ_ONCE(nvi_map_mode);
 	ctrl->dev = &pdev->dev;
 	ctrl->state = NVI_NEW;
 	spin_lock_init(&ctrl->state_lock);
@@ -243,7 +245,7 @@ static int nvi_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto put;
 	/* the device's IOMMU domain is fixed while the driver is bound */
-	if (nvi_map_mode == NVI_MAP_IOVA && blkcompat_has_batches())
+	if (ctrl->map_mode == NVI_MAP_IOVA && blkcompat_has_batches())
 		ctrl->iova_batch_defers = dma_iova_batch_defers(ctrl->dev);
 	nvi_debugfs_add(ctrl);
 	ctrl->list_pool = dma_pool_create("nvme_iova_list", ctrl->dev,
@@ -281,7 +283,7 @@ static int nvi_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		 "%s: serial %s, %u I/O queue(s) (%u polled) of depth %u, %u IRQ vector(s), max %u KiB, map_mode=%s%s%s\n",
 		 dev_name(&ctrl->device), ctrl->serial, ctrl->nr_io_queues,
 		 ctrl->nr_poll_queues, ctrl->q_depth, ctrl->nr_vecs, ctrl->max_hw_sectors / 2,
-		 nvi_map_mode_name(nvi_map_mode),
+		 nvi_map_mode_name(ctrl->map_mode),
 		 ctrl->sgl_supported ? ", SGL" : "",
 		 ctrl->iova_batch_defers ? ", batched unmapping" : "");
 	ret = nvi_scan_namespaces(ctrl);

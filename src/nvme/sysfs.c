@@ -60,7 +60,9 @@ static DEVICE_ATTR_RO(state);
 static ssize_t map_mode_show(struct device *d, struct device_attribute *a,
 			     char *buf)
 {
-	return sysfs_emit(buf, "%s\n", nvi_map_mode_name(nvi_map_mode));
+	struct nvi_ctrl *ctrl = dev_get_drvdata(d);
+
+	return sysfs_emit(buf, "%s\n", nvi_map_mode_name(ctrl->map_mode));
 }
 static DEVICE_ATTR_RO(map_mode);
 

@@ -8,9 +8,9 @@
 # IOTLB window "<round>:<job>:<path>".
 #
 # dis.bench_paths=name:serial[:map_mode[+2step|+nobatch]],...   paths to
-#   compare: a controller (serial ctrlN) on the stock driver, or with a map
-#   mode on nvme_iova loaded with that map_mode (reloaded between paths as
-#   needed); +2step: single_segment=N, every request through the two-step
+#   compare: a controller (serial ctrlN) on the stock driver, or on
+#   nvme_iova bound with that map_mode (each map mode on a controller of
+#   its own, bound once: no reloads between runs); +2step: single_segment=N, every request through the two-step
 #   API; +nobatch: batch_unmap=N, one invalidation per request in strict
 #   mode.  After each run on nvme_iova, its completion batches in the run
 #   (debugfs completion_batches, differences) go out as one line
@@ -77,12 +77,9 @@ path_dev() {
 		_c=$(nvme_wait_ctrl "$_s") || return 1
 	else
 		_b=$(nvi_bdf "$_s") || return 1
-		# bound with this map mode already: no reload (a probe costs
-		# seconds of a TCG guest's time every run)
-		if [ "$(cat /sys/module/nvme_iova/parameters/map_mode 2>/dev/null)" != "${_m%%+*}" ] ||
-			! _c=$(nvi_ctrl "$_b" 2>/dev/null); then
-			_c=$(nvi_use_mode "${_m%%+*}" "$_b") || return 1
-		fi
+		# each demo path has a controller of its own, bound once with
+		# its map mode (a probe costs seconds of a TCG guest's time)
+		_c=$(nvi_bind_mode "${_m%%+*}" "$_b") || return 1
 		_one=Y
 		_batch=Y
 		case $_m in

@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shadow doorbells (Doorbell Buffer Config), as nvme-pci uses them: on a
-# controller that offers them (QEMU's nvme since 7.1: OACS bit 8), the
+# controller that offers them (OACS bit 8; QEMU 7.2 reports OACS 0x10a), the
 # demo driver's I/O queues ring through the shadow page, writing the
 # doorbell register only when the controller's event index asks (debugfs
-# doorbells counts both).  At depth 32 most SQ tail and CQ head updates go
-# without a register write; the shadow survives controller resets (set up
-# again at each enable, with the controller's view cleared) with the data
-# right; shadow_doorbells=N puts every queue back on its registers.
+# doorbells counts both).  At depth 32 most SQ tail updates go without a
+# register write.  CQ heads are only counted: QEMU 7.2's event index asks
+# for nearly every one (0 to 7 of about 500 went without, 6.1 to 7).  The
+# shadow survives controller resets (set up again at each enable, with the
+# controller's view cleared) with the data right; shadow_doorbells=N puts
+# every queue back on its registers.
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
 nvi_demo
@@ -60,7 +62,6 @@ set -- $(qd32 "shadow doorbells")
 echo "shadow on, 4096 reads at QD32: SQ tail $1 register + $2 shadow only, CQ head $3 register + $4 shadow only"
 [ $(($1 + $2)) -gt 0 ] || fail "no SQ doorbell counted"
 [ "$2" -gt 0 ] || fail "every SQ doorbell wrote the register with shadow doorbells on"
-[ "$4" -gt 0 ] || fail "every CQ doorbell wrote the register with shadow doorbells on"
 [ "$1" -lt $((($1 + $2) * 9 / 10)) ] ||
 	fail "$1 of $(($1 + $2)) SQ doorbells wrote the register at depth 32"
 

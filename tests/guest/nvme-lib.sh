@@ -151,6 +151,30 @@ nvi_use_mode() {
 	nvi_ctrl "$2"
 }
 
+# nvi_bind_mode MODE BDF: BDF on nvme_iova with map_mode MODE, the other
+# controllers left as they are (a controller keeps the mode it was bound
+# with: the parameter is set, then only BDF is bound or bound again); print
+# its nvmeiovaN.
+nvi_bind_mode() {
+	_mp=/sys/module/nvme_iova/parameters/map_mode
+	_cur=$(basename "$(readlink "/sys/bus/pci/devices/$2/driver" 2>/dev/null)")
+	if [ "$_cur" = nvme_iova ]; then
+		_c=$(nvi_ctrl "$2") || return 1
+		[ "$(cat "/sys/class/nvme_iova/$_c/map_mode")" = "$1" ] &&
+			{ echo "$_c"; return 0; }
+		echo "$1" >"$_mp" || return 1
+		echo "$2" >/sys/bus/pci/drivers/nvme_iova/unbind || return 1
+		echo "$2" >/sys/bus/pci/drivers_probe
+	else
+		[ -w "$_mp" ] && { echo "$1" >"$_mp" || return 1; }
+		NVME_IOVA_PARAMS="map_mode=$1" sh /tests/bind-nvme.sh --force to-demo "$2" >&2 ||
+			return 1
+	fi
+	_c=$(nvi_ctrl "$2") || return 1
+	[ "$(cat "/sys/class/nvme_iova/$_c/map_mode")" = "$1" ] || return 1
+	echo "$_c"
+}
+
 # nvi_fio JOBFILE OUT: run fio with terse output; fail the test on an error
 nvi_fio() {
 	fio --output-format=terse --terse-version=3 "$1" >"$2" 2>&1 ||
