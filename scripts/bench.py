@@ -10,7 +10,8 @@ runs every kernel, mode, job and path.
 
 One guest per kernel x IOMMU mode runs every job on every path, rotating the
 order of paths each round (tests/guest/bench-fio.sh), so drift on a shared
-machine hits all paths alike.  Per job and path the report gives median IOPS
+machine hits all paths alike; each path has a controller of its own, bound
+once, and the fio guests run one at a time, after the mapping guests.  Per job and path the report gives median IOPS
 with min and max over rounds, the ratio to the first path ("stock") in the
 same round, MiB/s, completion latency p50/p99, guest CPU time per I/O and
 IOTLB invalidations per I/O (QEMU trace); and the IOMMU tax: each path's IOPS
@@ -32,7 +33,7 @@ start and the end.
 
 Usage: bench.py [--kernels "6.1 7 7+shim"] [--modes "intel-strict none"]
                 [--rounds N] [--runtime S] [--jobs j1,j2] [--paths p1,p2]
-                [--parallel N]
+                [--parallel N] [--fio-parallel N]
                 [--suites fio,map] [--map-kernels "6.1 7"] [--map-modes M]
                 [--map-repeats N] [--map-pages N] [--map-count N]
                 [--map-count-segs 1,4,8,32,128|none]
@@ -137,6 +138,17 @@ def fio_summary(js, busy_jiffies):
             "cpu_us_per_io": busy_jiffies * 10000.0 / ios if ios else 0.0}
 
 
+def fio_clock_name(args):
+    """How the fio guests' time was kept, for the report."""
+    if args.fio_clock == "icount":
+        return (f"guest time from the instruction count (QEMU -icount shift="
+                f"{args.map_icount_shift}, one vCPU): IOPS and CPU per I/O count the "
+                "guest's own work (driver, block layer, DMA mapping); QEMU's device and "
+                "IOMMU emulation, MMIO doorbells included, take no guest time")
+    return (f"the host's clock, {args.smp} vCPUs per guest, one guest at a time: "
+            "everything counts, host noise included")
+
+
 def run_one(kernel, mode, args, outdir):
     out = os.path.join(outdir, f"{kernel}-{mode}")
     jobs = args.jobs.split(",")
@@ -149,7 +161,9 @@ def run_one(kernel, mode, args, outdir):
               f"dis.bench_rounds={args.rounds} dis.bench_runtime={args.runtime}"]
     if any(j.endswith("-poll") for j in jobs):
         append.append("nvme.poll_queues=1 nvme_iova.poll_queues=1")
-    vm = []
+    vm = ["--smp", str(args.smp)]
+    if args.fio_clock == "icount":
+        vm = ["--icount", str(args.map_icount_shift), "--smp", "1"]
     # controllers ctrl0 .. the highest serial a path names
     for _ in range(1 + max(int(s[len("ctrl"):]) for _, s, _ in these)):
         vm += ["--nvme", "size=2G"]
@@ -419,7 +433,20 @@ def main():
     ap.add_argument("--full", action="store_true", default=os.environ.get("BENCH") == "full")
     ap.add_argument("--out", help="report directory (default build/bench/<time>)")
     ap.add_argument("--parallel", type=int, default=int(os.environ.get("PARALLEL", "2")),
-                    help="guests run at once (each compares its paths internally)")
+                    help="mapping guests run at once (their clock is the instruction "
+                         "count: other guests do not move their figures)")
+    ap.add_argument("--fio-parallel", type=int,
+                    default=int(os.environ.get("FIO_PARALLEL", "0")),
+                    help="fio guests run at once, after the mapping guests (default: "
+                         "2 on the instruction-count clock, 1 on the host's, where a "
+                         "fio guest needs the machine to itself)")
+    ap.add_argument("--smp", type=int, default=int(os.environ.get("BENCH_SMP", "2")),
+                    help="vCPUs of a fio guest")
+    ap.add_argument("--fio-clock", choices=("host", "icount"),
+                    default=os.environ.get("FIO_CLOCK") or None,
+                    help="the fio guests' clock: their instruction count (default; "
+                         "one vCPU; device emulation takes no guest time) or the "
+                         "host's (default with --full: the poll jobs need two vCPUs)")
     ap.add_argument("--suites", default=os.environ.get("BENCH_SUITES") or "fio,map",
                     help="fio (I/O paths), map (mapping microbenchmark), or both")
     ap.add_argument("--map-kernels", default=os.environ.get("MAP_KERNELS") or None,
@@ -442,9 +469,15 @@ def main():
                     help="under icount, one instruction is 2^N ns of guest time")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
+    if not args.fio_clock:
+        args.fio_clock = "host" if args.full else "icount"
+    if not args.fio_parallel:
+        args.fio_parallel = 2 if args.fio_clock == "icount" else 1
     suites = set(args.suites.split(","))
     if not args.jobs:
         args.jobs = ALL_JOBS if args.full else HEADLINE_JOBS
+    if args.fio_clock == "icount" and "-poll" in args.jobs:
+        ap.error("the -poll jobs need two vCPUs: use FIO_CLOCK=host")
     explicit_modes = args.modes
     if not args.modes:
         args.modes = FULL_MODES if args.full else HEADLINE_MODES
@@ -474,17 +507,20 @@ def main():
     for k in all_kernels:
         say(f"kernel {k}: {lock[key(k)]['version']} ({lock[key(k)]['abi']})")
     rows, failures, cells, infos = [], [], [], []
+    # the mapping guests first, then the fio guests on their own: a fio
+    # guest's figures are host time, which any other guest disturbs
     with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
         futs = [pool.submit(mapbench.run, k, m, args, outdir, say)
                 for k in map_kernels for m in map_modes]
-        futs += [pool.submit(run_one, k, m, args, outdir) for k in kernels for m in modes]
-        for fut in futs[:len(map_kernels) * len(map_modes)]:
+        for fut in futs:
             c, info, bad = fut.result()
             cells += c
             if info:
                 infos.append(info)
             failures += bad
-        for fut in futs[len(map_kernels) * len(map_modes):]:
+    with ThreadPoolExecutor(max_workers=max(1, args.fio_parallel)) as pool:
+        futs = [pool.submit(run_one, k, m, args, outdir) for k in kernels for m in modes]
+        for fut in futs:
             r, bad = fut.result()
             rows += r
             failures += bad
@@ -502,14 +538,16 @@ def main():
     wall = time.time() - started
     with open(os.path.join(outdir, "report.md"), "w") as f:
         f.write(f"# Benchmark, {time.strftime('%Y-%m-%d %H:%M')}\n\n"
-                f"Machine: {os.cpu_count()} CPUs, QEMU TCG, {args.parallel} guest(s) at a "
+                f"Machine: {os.cpu_count()} CPUs, QEMU TCG, {args.parallel} mapping "
+                f"guest(s) at a time, then {args.fio_parallel} fio guest(s) at a "
                 f"time; wall time {wall / 60:.1f} min. Host load average (1, 5, 15 min): "
                 + " ".join(f"{x:.2f}" for x in load_start) + " at the start, "
                 + " ".join(f"{x:.2f}" for x in os.getloadavg()) + " at the end.\n\nKernels: "
                 + ", ".join(f"{k} = {lock[key(k)]['version']} ({lock[key(k)]['abi']})"
                              for k in all_kernels) + "\n\n")
         if rows:
-            f.write(f"## I/O paths (fio)\n\n{args.rounds} rounds of {args.runtime} s per "
+            f.write(f"## I/O paths (fio)\n\nClock: {fio_clock_name(args)}. "
+                    f"{args.rounds} rounds of {args.runtime} s per "
                     "job and path, path order rotated each round.\n\n```\n" + headline
                     + "```\n\n" + report + "\n"
                     + "".join(f"![{os.path.basename(p)}]({os.path.basename(p)})\n"
