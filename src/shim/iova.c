@@ -151,22 +151,11 @@ fallback:
 	return false;
 }
 
-/*
- * The context of a device with a live range; complains if there is none.
- * Called under rcu_read_lock(), which keeps the context alive.
- */
-struct dmashim_ctx *dmashim_ctx_of(struct device *dev,
-				   struct dma_iova_state *state)
+/* dmashim_ctx_of() found no context the range can belong to: complain. */
+void dmashim_ctx_none(struct device *dev, struct dma_iova_state *state)
 {
-	struct dmashim_ctx *ctx = dmashim_ctx_find(dev);
-
-	if (unlikely(!ctx || dmashim_ctx_unusable(ctx) ||
-		     !dma_use_iova(state))) {
-		dev_err_ratelimited(dev, "dma_iova call on a range the shim did not allocate (%pad)\n",
-				    &state->addr);
-		return NULL;
-	}
-	return ctx;
+	dev_err_ratelimited(dev, "dma_iova call on a range the shim did not allocate (%pad)\n",
+			    &state->addr);
 }
 
 /*

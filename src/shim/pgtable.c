@@ -3,41 +3,17 @@
  * dma_iova_shim: IOMMU page-table entries written and cleared through the
  * domain's own ops (or its generic page table), without syncing the IOTLB:
  * the caller syncs once, or collects the flush in a gather.  Picks the
- * page sizes as iommu_map() and iommu_unmap() do, and the protection bits
- * for a DMA direction as the DMA API does.
+ * page sizes as iommu_map() and iommu_unmap() do.  The protection bits for
+ * a DMA direction, as the DMA API sets them, are dmashim_prot() in shim.h.
  */
 #include <linux/dma-mapping.h>
 
 #include "shim.h"
 
-/* IOMMU protection bits for a DMA direction, as the DMA API uses them. */
-int dmashim_prot(struct device *dev, enum dma_data_direction dir,
-		 unsigned long attrs)
-{
-	int prot = dev_is_dma_coherent(dev) ? IOMMU_CACHE : 0;
-
-	if (attrs & DMA_ATTR_PRIVILEGED)
-		prot |= IOMMU_PRIV;
-	if (attrs & DMA_ATTR_MMIO)
-		prot |= IOMMU_MMIO;
-	switch (dir) {
-	case DMA_BIDIRECTIONAL:
-		return prot | IOMMU_READ | IOMMU_WRITE;
-	case DMA_TO_DEVICE:
-		return prot | IOMMU_READ;
-	case DMA_FROM_DEVICE:
-		return prot | IOMMU_WRITE;
-	default:
-		return 0;
-	}
-}
-
-/*
- * The largest page size of the domain usable at iova/paddr for (part of)
- * size, and how many of them fit before a larger size could take over.
- */
-static size_t dmashim_pgsize(struct iommu_domain *domain, unsigned long iova,
-			     phys_addr_t paddr, size_t size, size_t *count)
+/* dmashim_pgsize() for more than one page of the smallest size */
+static size_t dmashim_pgsize_any(struct iommu_domain *domain,
+				 unsigned long iova, phys_addr_t paddr,
+				 size_t size, size_t *count)
 {
 	unsigned long sizes = domain->pgsize_bitmap;
 	unsigned long align = iova | paddr;
@@ -63,13 +39,50 @@ static size_t dmashim_pgsize(struct iommu_domain *domain, unsigned long iova,
 	return pgsize;
 }
 
+/*
+ * The largest page size of the domain usable at iova/paddr for (part of)
+ * size, and how many of them fit before a larger size could take over.
+ * iova and paddr are aligned to the domain's smallest page size.
+ */
+static inline size_t dmashim_pgsize(struct iommu_domain *domain,
+				    unsigned long iova, phys_addr_t paddr,
+				    size_t size, size_t *count)
+{
+	unsigned long sizes = domain->pgsize_bitmap;
+
+	/*
+	 * One page of the smallest size (a one-granule link, the common
+	 * case): what dmashim_pgsize_any() would pick, without its bit
+	 * searches.
+	 */
+	if (size == (sizes & -sizes)) {
+		*count = 1;
+		return size;
+	}
+	return dmashim_pgsize_any(domain, iova, paddr, size, count);
+}
+
+/*
+ * A map that failed part way: clear what it wrote.  Nothing was synced,
+ * but the device may have walked it.  Out of line, so that the gather it
+ * needs costs the mapping path nothing.
+ */
+static noinline void dmashim_map_undo(struct dmashim_ctx *ctx,
+				      unsigned long iova, size_t done)
+{
+	struct iommu_iotlb_gather gather;
+
+	iommu_iotlb_gather_init(&gather);
+	dmashim_unmap_range(ctx, iova, done, &gather);
+	dmashim_ops_iotlb_sync(ctx->domain, &gather);
+}
+
 /* Map [paddr, paddr + size) at iova without syncing; all or nothing. */
 int dmashim_map(struct dmashim_ctx *ctx, unsigned long iova,
 		phys_addr_t paddr, size_t size, int prot)
 {
 	struct iommu_domain *domain = ctx->domain;
 	size_t done = 0, pgsize, count, mapped;
-	struct iommu_iotlb_gather gather;
 	int ret = 0;
 
 	if (dmashim_pt_map(domain, iova, paddr, size, prot, &done, &ret))
@@ -89,12 +102,8 @@ int dmashim_map(struct dmashim_ctx *ctx, unsigned long iova,
 		}
 	}
 out:
-	if (ret && done) {
-		/* nothing was synced, but the device may have walked it */
-		iommu_iotlb_gather_init(&gather);
-		dmashim_unmap_range(ctx, iova, done, &gather);
-		dmashim_ops_iotlb_sync(domain, &gather);
-	}
+	if (unlikely(ret && done))
+		dmashim_map_undo(ctx, iova, done);
 	return ret;
 }
 

@@ -253,8 +253,26 @@ static inline size_t dmashim_align(struct dmashim_ctx *ctx, size_t size)
 }
 
 unsigned long dmashim_iova_pages(struct dmashim_ctx *ctx, size_t len);
-struct dmashim_ctx *dmashim_ctx_of(struct device *dev,
-				   struct dma_iova_state *state);
+void dmashim_ctx_none(struct device *dev, struct dma_iova_state *state);
+
+/*
+ * The context of a device with a live range; complains if there is none.
+ * Called under rcu_read_lock(), which keeps the context alive.  Inline:
+ * every link comes through here.
+ */
+static inline struct dmashim_ctx *dmashim_ctx_of(struct device *dev,
+						 struct dma_iova_state *state)
+{
+	struct dmashim_ctx *ctx = dmashim_ctx_find(dev);
+
+	if (unlikely(!ctx || dmashim_ctx_unusable(ctx) ||
+		     !dma_use_iova(state))) {
+		dmashim_ctx_none(dev, state);
+		return NULL;
+	}
+	return ctx;
+}
+
 size_t dmashim_iova_granule(struct device *dev, struct dma_iova_state *state);
 
 /* range.c: the records of outstanding ranges */
@@ -273,8 +291,32 @@ void dmashim_ranges_drop_spares(struct dmashim_ctx *ctx);
 void dmashim_release_ranges(struct dmashim_ctx *ctx);
 
 /* pgtable.c: page-table entries written and cleared without an IOTLB sync */
-int dmashim_prot(struct device *dev, enum dma_data_direction dir,
-		 unsigned long attrs);
+/*
+ * IOMMU protection bits for a DMA direction, as the DMA API uses them.
+ * Inline: every link computes them.
+ */
+static inline int dmashim_prot(struct device *dev,
+			       enum dma_data_direction dir,
+			       unsigned long attrs)
+{
+	int prot = dev_is_dma_coherent(dev) ? IOMMU_CACHE : 0;
+
+	if (attrs & DMA_ATTR_PRIVILEGED)
+		prot |= IOMMU_PRIV;
+	if (attrs & DMA_ATTR_MMIO)
+		prot |= IOMMU_MMIO;
+	switch (dir) {
+	case DMA_BIDIRECTIONAL:
+		return prot | IOMMU_READ | IOMMU_WRITE;
+	case DMA_TO_DEVICE:
+		return prot | IOMMU_READ;
+	case DMA_FROM_DEVICE:
+		return prot | IOMMU_WRITE;
+	default:
+		return 0;
+	}
+}
+
 int dmashim_map(struct dmashim_ctx *ctx, unsigned long iova,
 		phys_addr_t paddr, size_t size, int prot);
 size_t dmashim_unmap_range(struct dmashim_ctx *ctx, unsigned long iova,
