@@ -19,6 +19,8 @@
 # dis.bench_rounds=N  dis.bench_runtime=SECONDS
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
+# shellcheck source=bench-lib.sh
+. /tests/bench-lib.sh
 paths=$(cmdline_arg dis.bench_paths | tr ',' ' ')
 jobs=$(cmdline_arg dis.bench_jobs | tr ',' ' ')
 rounds=$(cmdline_arg dis.bench_rounds || echo 3)
@@ -26,26 +28,6 @@ runtime=$(cmdline_arg dis.bench_runtime || echo 5)
 if [ -z "$paths" ] || [ -z "$jobs" ]; then
 	fail "dis.bench_paths and dis.bench_jobs are required"
 fi
-
-# job name -> RW BS QD MEM NUMJOBS ENGINE (randrw jobs read 70%; ENGINE
-# poll: io_uring with IOPOLL, on the poll queue the guest's drivers were
-# given: nvme.poll_queues=1 nvme_iova.poll_queues=1 on the command line)
-job_params() {
-	case $1 in
-	randread-4k-qd1) echo randread 4k 1 malloc 1 aio ;;
-	randread-4k-qd32) echo randread 4k 32 malloc 1 aio ;;
-	randwrite-4k-qd32) echo randwrite 4k 32 malloc 1 aio ;;
-	randread-128k-qd16-malloc) echo randread 128k 16 malloc 1 aio ;;
-	randread-128k-qd16-huge) echo randread 128k 16 mmaphuge 1 aio ;;
-	read-1m-qd4) echo read 1m 4 malloc 1 aio ;;
-	write-1m-qd4) echo write 1m 4 malloc 1 aio ;;
-	randrw-70-30-4k-qd16-2jobs) echo randrw 4k 16 malloc 2 aio ;;
-	randread-4k-qd1-poll) echo randread 4k 1 malloc 1 poll ;;
-	randread-4k-qd32-poll) echo randread 4k 32 malloc 1 poll ;;
-	randread-128k-qd16-poll) echo randread 128k 16 malloc 1 poll ;;
-	*) return 1 ;;
-	esac
-}
 
 # the polled form of the job file: io_uring, IOPOLL
 awk '/^ioengine=/ { print "ioengine=io_uring"; print "hipri"; next } { print }' \
@@ -68,32 +50,8 @@ cpu_busy() {
 	echo $((u + n + s + irq + sirq))
 }
 
-# path_dev PATH: the block device of a path, binding and loading first
-path_dev() {
-	_s=${1#*:}
-	_m=
-	case $_s in *:*) _m=${_s#*:} _s=${_s%%:*} ;; esac
-	if [ -z "$_m" ]; then
-		_c=$(nvme_wait_ctrl "$_s") || return 1
-	else
-		_b=$(nvi_bdf "$_s") || return 1
-		# each demo path has a controller of its own, bound once with
-		# its map mode (a probe costs seconds of a TCG guest's time)
-		_c=$(nvi_bind_mode "${_m%%+*}" "$_b") || return 1
-		_one=Y
-		_batch=Y
-		case $_m in
-		*+2step) _one=N ;;
-		*+nobatch) _batch=N ;;
-		esac
-		echo "$_one" >/sys/module/nvme_iova/parameters/single_segment || return 1
-		echo "$_batch" >/sys/module/nvme_iova/parameters/batch_unmap || return 1
-	fi
-	echo "/dev/${_c}n1"
-}
-
 for p in $paths; do
-	path_dev "$p" >/dev/null || fail "cannot set up path ${p%%:*}"
+	bench_path_dev "$p" >/dev/null || fail "cannot set up path ${p%%:*}"
 done
 echo 64 >/proc/sys/vm/nr_hugepages
 mkdir -p /mnt/huge && mount -t hugetlbfs none /mnt/huge 2>/dev/null
@@ -101,7 +59,7 @@ mkdir -p /mnt/huge && mount -t hugetlbfs none /mnt/huge 2>/dev/null
 r=1
 while [ "$r" -le "$rounds" ]; do
 	for j in $jobs; do
-		params=$(job_params "$j") || fail "unknown job $j"
+		params=$(bench_job_params "$j") || fail "unknown job $j"
 		# shellcheck disable=SC2086 # split the five words
 		set -- $params
 		rw=$1 bs=$2 qd=$3 mem=$4 nj=$5 engine=$6
@@ -121,7 +79,7 @@ while [ "$r" -le "$rounds" ]; do
 		done
 		for p in $order; do
 			name=${p%%:*}
-			dev=$(path_dev "$p") || fail "path $name lost its device"
+			dev=$(bench_path_dev "$p") || fail "path $name lost its device"
 			label="$r:$j:$name"
 			batch_snap "$dev" >/tmp/batch0
 			iotlb_begin "$label"

@@ -5,41 +5,35 @@
 # callers folded in (children), and the fio result.  Needs perf in the
 # image (scripts/mkinitramfs.py --tool /usr/bin/perf).
 #
-# dis.bench_paths=name:serial[:map_mode],...  as bench-fio.sh
-# dis.profile_job=randread-4k-qd32   (bench-fio.sh's job names)
+# dis.bench_paths=name:serial[:map_mode[+variant]],...  as bench-fio.sh
+# dis.profile_job=randread-4k-qd32   (bench-fio.sh's aio jobs on malloc'd buffers)
 # dis.bench_runtime=SECONDS          (default 5)
 # shellcheck source=nvme-lib.sh
 . /tests/nvme-lib.sh
+# shellcheck source=bench-lib.sh
+. /tests/bench-lib.sh
 command -v perf >/dev/null || skip "no perf in the image (mkinitramfs --tool /usr/bin/perf)"
 paths=$(cmdline_arg dis.bench_paths | tr ',' ' ')
 job=$(cmdline_arg dis.profile_job || echo randread-4k-qd32)
 runtime=$(cmdline_arg dis.bench_runtime || echo 5)
 [ -n "$paths" ] || fail "dis.bench_paths is required"
-case $job in
-randread-4k-qd1) set -- randread 4k 1 ;;
-randread-4k-qd32) set -- randread 4k 32 ;;
-randread-128k-qd16-malloc) set -- randread 128k 16 ;;
-*) fail "unknown job $job" ;;
-esac
-rw=$1 bs=$2 qd=$3
+params=$(bench_job_params "$job") || fail "unknown job $job"
+# shellcheck disable=SC2086 # split the six words
+set -- $params
+if [ "$6" != aio ] || [ "$4" != malloc ]; then
+	fail "$job: only the aio jobs on malloc'd buffers are profiled"
+fi
+rw=$1 bs=$2 qd=$3 mem=$4 nj=$5
 echo 0 >/proc/sys/kernel/kptr_restrict
 echo -1 >/proc/sys/kernel/perf_event_paranoid
 
 for p in $paths; do
 	name=${p%%:*}
-	s=${p#*:}
-	m=
-	case $s in *:*) m=${s#*:} s=${s%%:*} ;; esac
-	if [ -z "$m" ]; then
-		c=$(nvme_wait_ctrl "$s") || fail "no controller $s"
-	else
-		b=$(nvi_bdf "$s") || fail "no controller $s"
-		c=$(nvi_bind_mode "$m" "$b") || fail "cannot bind $b with map_mode=$m"
-	fi
-	dev=/dev/${c}n1
+	dev=$(bench_path_dev "$p") || fail "cannot set up path $name"
 	perf record -q -a -g -e cpu-clock -o "/tmp/perf-$name.data" -- \
 		fio --name=prof --filename="$dev" --ioengine=libaio --direct=1 \
-		--rw="$rw" --bs="$bs" --iodepth="$qd" --time_based=1 \
+		--rw="$rw" --bs="$bs" --iodepth="$qd" --iomem="$mem" \
+		--numjobs="$nj" --group_reporting=1 --time_based=1 \
 		--runtime="$runtime" --size=512m --norandommap=1 --randrepeat=0 \
 		--output-format=terse --terse-version=3 >"/tmp/fio-$name.out" 2>&1 ||
 		{ cat "/tmp/fio-$name.out"; fail "fio on $name failed"; }
